@@ -1,0 +1,149 @@
+"""Development entry point: `python3 scripts/dev.py demo|test|setup`.
+
+Needs only Python 3.11 and Node 20 on the machine. It creates `.venv`, installs the
+Python and npm dependencies when their lists change, starts the local services the
+command needs (Azurite in memory), runs the command and stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+AZURITE_ACCOUNT = "devstoreaccount1"
+# The well-known development key that every Azurite instance accepts.
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def say(text: str) -> None:
+    print(f"[dev] {text}", flush=True)
+
+
+def _digest(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_python() -> None:
+    """Create .venv and install requirements-dev.txt when it changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("coord needs Python 3.11 or newer")
+    if not VENV_PYTHON.exists():
+        say("creating .venv")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    stamp = VENV / ".coord-requirements"
+    digest = _digest(ROOT / "requirements.txt", ROOT / "requirements-dev.txt")
+    if not stamp.exists() or stamp.read_text() != digest:
+        say("installing Python packages (requirements-dev.txt)")
+        pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True)
+        stamp.write_text(digest)
+
+
+def ensure_node() -> None:
+    """Install the npm packages pinned in package-lock.json when it changed."""
+    stamp = ROOT / "node_modules" / ".coord-lock"
+    digest = _digest(ROOT / "package-lock.json")
+    if not stamp.exists() or stamp.read_text() != digest:
+        say("installing npm packages (package-lock.json)")
+        npm = "npm.cmd" if os.name == "nt" else "npm"
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
+        stamp.write_text(digest)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def azurite_connection_string(port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"TableEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+    )
+
+
+@contextlib.contextmanager
+def azurite() -> Iterator[str]:
+    """Run Azurite's table service in memory with telemetry off; yield its connection string."""
+    port = free_port()
+    binary = ROOT / "node_modules" / ".bin" / "azurite-table"
+    args = [
+        str(binary), "--inMemoryPersistence", "--disableTelemetry", "--silent",
+        "--tableHost", "127.0.0.1", "--tablePort", str(port),
+    ]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                sys.exit(f"Azurite did not start: {err.strip()}")
+            if time.monotonic() > deadline:
+                sys.exit("Azurite did not start within 30 seconds")
+            time.sleep(0.1)
+        say(f"Azurite (tables, in memory) on 127.0.0.1:{port}")
+        yield azurite_connection_string(port)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        say("Azurite stopped")
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    ensure_python()
+    ensure_node()
+    with azurite() as conn:
+        env = {**os.environ, "COORD_TEST_STORAGE": conn}
+        cmd = [str(VENV_PYTHON), "-m", "pytest", *pytest_args]
+        say("running " + " ".join(cmd[1:]))
+        return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+
+
+def run_demo(demo_args: list[str]) -> int:
+    ensure_python()
+    ensure_node()
+    with azurite() as conn:
+        env = {**os.environ, "COORD_STORAGE": conn}
+        cmd = [str(VENV_PYTHON), "-m", "tests.demo", *demo_args]
+        return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/dev.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="create .venv and install the Python and npm packages")
+    sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
+    sub.add_parser("demo", help="play the scripted demo day on this machine")
+    args, rest = parser.parse_known_args()
+    if args.command == "setup":
+        ensure_python()
+        ensure_node()
+        return 0
+    if args.command == "test":
+        return run_tests(rest)
+    return run_demo(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
