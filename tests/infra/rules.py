@@ -1,0 +1,586 @@
+"""The rules infra/ is held to, each a function from the deployment files to a list of problems.
+
+The files are read as text into `Infra`; a test can change that text in memory (`Infra.edit`) and
+show that a rule then reports the problem, so every rule is proven able to fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from coord.settings import SETTING_NAMES
+from tests.infra.bicep import (
+    BicepFile,
+    Declaration,
+    object_entries,
+    object_literals,
+    path,
+    references,
+    string_literals,
+    strip_comments,
+    unquote,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = "infra/main.bicep"
+FUNCTION_APP = "infra/app/function-app.bicep"
+RBAC = "infra/app/rbac.bicep"
+PARAMETERS = "infra/main.parameters.json"
+AZURE_YAML = "azure.yaml"
+DEPLOY_DOC = "docs/deploy.md"
+
+# --- What the code reads, and what Azure provides -------------------------------------------------
+
+# Settings coord reads that are deliberately not app settings in Azure, each with the reason.
+NOT_SET_IN_AZURE = {
+    "SMTP_HOST": "mail goes through Communication Services with the app's identity (ACS_EMAIL_ENDPOINT)",
+    "SMTP_PORT": "SMTP is the local or self-hosted transport; Azure uses ACS_EMAIL_ENDPOINT",
+    "SMTP_USERNAME": "SMTP is the local or self-hosted transport; Azure uses ACS_EMAIL_ENDPOINT",
+    "SMTP_PASSWORD": "SMTP is the local or self-hosted transport; Azure uses ACS_EMAIL_ENDPOINT",
+    "SMTP_SECURITY": "SMTP is the local or self-hosted transport; Azure uses ACS_EMAIL_ENDPOINT",
+    "ACS_EMAIL_CONNECTION_STRING": "Communication Services has access keys disabled; the identity sends",
+    "COORD_MAIL_DIR": "writes mail to files instead of sending it; set in Azure it would win over ACS",
+    "COORD_CONFIG": "coord.yaml is deployed beside function_app.py, which is the default path",
+    "AzureWebJobsStorage": "host storage uses the identity-based AzureWebJobsStorage__* settings",
+    "AzureWebJobsStorage__accountName": "the explicit AzureWebJobsStorage__*ServiceUri settings are set",
+}
+
+# App settings that coord's own code does not read but the platform does, each with its reader.
+PLATFORM_SETTINGS = {
+    "AzureWebJobsStorage__credential": "Functions host: authenticate to host storage with a managed identity",
+    "AzureWebJobsStorage__clientId": "Functions host: which user-assigned identity",
+    "AzureWebJobsStorage__blobServiceUri": "Functions host: timer locks and schedule status",
+    "AzureWebJobsStorage__queueServiceUri": "Functions host: queue-backed features",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host and worker: where telemetry goes",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Functions host: Entra auth for telemetry (no local auth)",
+    "AZURE_CLIENT_ID": "azure-identity: DefaultAzureCredential picks the user-assigned identity",
+}
+
+# Secret settings whose Azure value is an endpoint URL, not a secret, each with the reason.
+SECRET_NAMES_NOT_SECRET_IN_AZURE = {
+    "COORD_STORAGE": "a table endpoint URL (authenticated with the identity), never a connection string",
+}
+
+# Deprecated or rejected on Flex Consumption (azure-ecosystem.md §0.11 and §3.3), as patterns: the
+# runtime belongs in functionAppConfig.runtime and timers run in UTC.
+FLEX_FORBIDDEN = (
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_EXTENSION_VERSION",
+    "WEBSITE_RUN_FROM_PACKAGE",
+    r"WEBSITE_CONTENT\w*",
+    "SCM_DO_BUILD_DURING_DEPLOYMENT",
+    "ENABLE_ORYX_BUILD",
+    "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+    "WEBSITE_NODE_DEFAULT_VERSION",
+    "WEBSITE_TIME_ZONE",
+    "TZ",
+    "linuxFxVersion",
+)
+
+KEY_VAULT_REFERENCE = re.compile(r"^'@Microsoft\.KeyVault\(VaultName=\$\{\w+\};SecretName=\$\{(\w+)\}\)'$")
+
+# --- Roles -----------------------------------------------------------------------------------------
+
+# Built-in role ids (azure-ecosystem.md §3.1, §3.5, §4.1); the same in every tenant.
+KNOWN_ROLES = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "09976791-48a7-449e-bb21-39d1a415f350": "Communication and Email Service Owner",
+}
+STORAGE = "Microsoft.Storage/storageAccounts"
+INSIGHTS = "Microsoft.Insights/components"
+VAULT = "Microsoft.KeyVault/vaults"
+COMMUNICATION = "Microsoft.Communication/communicationServices"
+
+# What each app setting (or the deployment source) needs the app's identity to hold, and where.
+ROLES_NEEDED = {
+    "AzureWebJobsStorage__blobServiceUri": ("Storage Blob Data Owner", STORAGE),
+    "AzureWebJobsStorage__queueServiceUri": ("Storage Queue Data Contributor", STORAGE),
+    "AzureWebJobsStorage__tableServiceUri": ("Storage Table Data Contributor", STORAGE),
+    "COORD_STORAGE": ("Storage Table Data Contributor", STORAGE),
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": ("Monitoring Metrics Publisher", INSIGHTS),
+    "OCTOPUS_API_KEY": ("Key Vault Secrets User", VAULT),
+    "COORD_WEBHOOK_SECRET": ("Key Vault Secrets User", VAULT),
+    "ACS_EMAIL_ENDPOINT": ("Communication and Email Service Owner", COMMUNICATION),
+    "functionAppConfig.deployment": ("Storage Blob Data Owner", STORAGE),
+}
+
+# --- azd -------------------------------------------------------------------------------------------
+
+# Variables azd sets itself in every environment (azd docs: "environment variables").
+AZD_BUILTINS = {"AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_SUBSCRIPTION_ID", "AZURE_PRINCIPAL_ID"}
+
+SECRET_TEXT = (
+    re.compile(r"AccountKey=", re.IGNORECASE),
+    re.compile(r"SharedAccessSignature=|[?&]sig=", re.IGNORECASE),
+    re.compile(r"InstrumentationKey=", re.IGNORECASE),
+    re.compile(r"accesskey=", re.IGNORECASE),
+    re.compile(r"\bAPI-[A-Z0-9]{16,}\b"),  # an Octopus API key
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+)
+# Base64 key material (storage and ACS keys are 88 characters): long, with digits and both cases.
+KEY_MATERIAL = re.compile(r"(?<![\w/+])[A-Za-z0-9+/]{40,}={0,2}(?![\w/+])")
+
+
+def _looks_like_key(text: str) -> bool:
+    mixes = (r"\d", "[a-z]", "[A-Z]")
+    return any(all(re.search(mix, m) for mix in mixes) for m in KEY_MATERIAL.findall(text))
+
+
+@dataclass(frozen=True)
+class Infra:
+    """The deployment files as text, keyed by their path from the repository root."""
+
+    files: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path = ROOT) -> Infra:
+        paths = [*root.glob("infra/**/*.bicep"), root / PARAMETERS, root / AZURE_YAML, root / DEPLOY_DOC]
+        paths += [*root.glob("infra/hooks/*"), *root.glob(".github/workflows/*.yml")]
+        return cls({p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths})
+
+    def edit(self, name: str, old: str, new: str) -> Infra:
+        """A copy with one exact piece of text replaced (the piece must be there, once)."""
+        text = self.files[name]
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {name}"
+        return Infra({**self.files, name: text.replace(old, new)})
+
+    def bicep(self, name: str) -> BicepFile:
+        return BicepFile.parse(name, self.files[name])
+
+    @property
+    def bicep_files(self) -> list[BicepFile]:
+        return [self.bicep(name) for name in sorted(self.files) if name.endswith(".bicep")]
+
+    def module_file(self, declaration_source: str, relative_to: str) -> BicepFile:
+        return self.bicep((Path(relative_to).parent / declaration_source).as_posix())
+
+
+# --- App settings ----------------------------------------------------------------------------------
+
+
+def app_settings(infra: Infra) -> dict[str, str]:
+    """Every app setting the Function App gets: name -> Bicep expression."""
+    app = infra.bicep(FUNCTION_APP)
+    site = _one(app.resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
+    wired = path(site.value, "properties.siteConfig.appSettings") or ""
+    settings: dict[str, str] = {}
+    for name, var in app.vars.items():
+        if not references(wired, name):
+            continue
+        for literal in object_literals(var.value):
+            settings.update(object_entries(literal))
+    return settings
+
+
+def code_settings() -> set[str]:
+    """Every environment variable coord reads, plus the ones function_app.py binds with %NAME%."""
+    return set(SETTING_NAMES) | host_bound_settings()
+
+
+def host_bound_settings() -> set[str]:
+    """App settings the Functions host resolves in function_app.py's bindings (`%NAME%`)."""
+    text = (ROOT / "function_app.py").read_text(encoding="utf-8")
+    return set(re.findall(r"%([A-Za-z_][A-Za-z0-9_]*)%", text))
+
+
+def missing_settings(infra: Infra, read: set[str]) -> list[str]:
+    """Settings the code reads that Azure neither provides nor deliberately leaves out."""
+    provided = app_settings(infra)
+    return [
+        f"{name}: read by coord but not an app setting in {FUNCTION_APP} (nor listed in NOT_SET_IN_AZURE)"
+        for name in sorted(read)
+        if name not in provided and name not in NOT_SET_IN_AZURE
+    ]
+
+
+def unexpected_settings(infra: Infra, read: set[str]) -> list[str]:
+    """App settings nothing reads (a typo, or a setting the code dropped), or that must stay local."""
+    problems = []
+    for name in sorted(app_settings(infra)):
+        if name in NOT_SET_IN_AZURE:
+            problems.append(f"{name}: must not be set in Azure: {NOT_SET_IN_AZURE[name]}")
+        elif name not in read and name not in PLATFORM_SETTINGS:
+            problems.append(f"{name}: an app setting that neither coord nor the platform reads")
+    return problems
+
+
+def stale_exceptions(read: set[str]) -> list[str]:
+    """Entries of NOT_SET_IN_AZURE for settings the code no longer reads."""
+    return [
+        f"{name}: in NOT_SET_IN_AZURE but coord does not read it"
+        for name in NOT_SET_IN_AZURE
+        if name not in read
+    ]
+
+
+def forbidden_settings(infra: Infra) -> list[str]:
+    """Settings and site properties the Flex Consumption plan rejects, anywhere in the Bicep."""
+    problems = []
+    for bicep in infra.bicep_files:
+        text = strip_comments(bicep.text)
+        for pattern in FLEX_FORBIDDEN:
+            for found in re.findall(rf"(?<!\w){pattern}(?!\w)", text):
+                problems.append(f"{bicep.path}: {found} is not allowed on Flex Consumption")
+    return problems
+
+
+def unprotected_secret_settings(infra: Infra, secret_names: set[str]) -> list[str]:
+    """Secret settings whose value is not a Key Vault reference to a secret the deployment names."""
+    settings = app_settings(infra)
+    main = infra.bicep(MAIN)
+    function_app = main.modules["functionApp"]
+    passed = object_entries(path(function_app.value, "params") or "{}")
+    problems = []
+    for name in sorted(secret_names & settings.keys()):
+        if name in SECRET_NAMES_NOT_SECRET_IN_AZURE:
+            if re.search(r"AccountKey|list\w*\(|ConnectionString", settings[name], re.IGNORECASE):
+                problems.append(f"{name}: must be an endpoint URL, not a connection string")
+            continue
+        match = KEY_VAULT_REFERENCE.match(settings[name])
+        if not match:
+            problems.append(f"{name}: a secret, so it must be a Key Vault reference, got {settings[name]}")
+            continue
+        secret_param = match.group(1)
+        source = passed.get(secret_param, "")
+        if source not in main.vars or unquote(main.vars[source].value) is None:
+            problems.append(f"{name}: the secret name {secret_param} is not one of main.bicep's secret names")
+    return problems
+
+
+# --- Roles -----------------------------------------------------------------------------------------
+
+
+def role_ids(infra: Infra) -> dict[str, str]:
+    """rbac.bicep's `roles` variable: symbol -> role id, checked against the built-in role names."""
+    rbac = infra.bicep(RBAC)
+    return {key: unquote(value) or value for key, value in object_entries(rbac.vars["roles"].value).items()}
+
+
+def role_id_problems(infra: Infra) -> list[str]:
+    """Role ids that are not the built-in role their comment names."""
+    problems = []
+    text = infra.files[RBAC]
+    for symbol, role_id in role_ids(infra).items():
+        comment = re.search(rf"^\s*{symbol}:\s*'{re.escape(role_id)}'\s*//\s*(.+?)\s*$", text, re.MULTILINE)
+        named = comment.group(1) if comment else None
+        actual = KNOWN_ROLES.get(role_id, "no known role")
+        if actual != named:
+            problems.append(f"roles.{symbol}: {role_id} is {actual}, its comment says {named}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str  # role name
+    scope_type: str  # resource type the assignment is scoped to
+    principal: str  # expression of the principal id
+
+
+def grants(infra: Infra) -> list[Grant]:
+    """Role assignments in rbac.bicep, by role name, scope resource type and principal."""
+    rbac = infra.bicep(RBAC)
+    ids = role_ids(infra)
+    found = []
+    for assignment in rbac.resources_of_type("Microsoft.Authorization/roleAssignments"):
+        scope = object_entries(assignment.value).get("scope", "")
+        definition = path(assignment.value, "properties.roleDefinitionId") or ""
+        symbol = re.search(r"roles\.(\w+)", definition)
+        role_id = ids.get(symbol.group(1), "") if symbol else ""
+        scope_type = rbac.resources[scope].type if scope in rbac.resources else f"unknown scope {scope!r}"
+        principal = path(assignment.value, "properties.principalId") or ""
+        found.append(Grant(KNOWN_ROLES.get(role_id, role_id), scope_type, principal))
+    return found
+
+
+def app_identity_wiring(infra: Infra) -> list[str]:
+    """The roles go to the identity the Function App runs as."""
+    main = infra.bicep(MAIN)
+    rbac_params = object_entries(path(main.modules["rbac"].value, "params") or "{}")
+    app_params = object_entries(path(main.modules["functionApp"].value, "params") or "{}")
+    problems = []
+    if rbac_params.get("appPrincipalId") != "identity.outputs.principalId":
+        problems.append("rbac.appPrincipalId must be identity.outputs.principalId")
+    if app_params.get("identityId") != "identity.outputs.id":
+        problems.append("functionApp.identityId must be identity.outputs.id")
+    if app_params.get("identityClientId") != "identity.outputs.clientId":
+        problems.append("functionApp.identityClientId must be identity.outputs.clientId")
+    return problems
+
+
+def missing_roles(infra: Infra) -> list[str]:
+    """Roles the app's settings need that its identity does not hold at the right resource."""
+    held = {(g.role, g.scope_type) for g in grants(infra) if g.principal == "appPrincipalId"}
+    needs = set(app_settings(infra))
+    site = _one(infra.bicep(FUNCTION_APP).resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
+    if path(site.value, "properties.functionAppConfig.deployment"):
+        needs.add("functionAppConfig.deployment")
+    return [
+        f"{need}: needs {role} on {scope} for the app's identity"
+        for need, (role, scope) in sorted(ROLES_NEEDED.items())
+        if need in needs and (role, scope) not in held
+    ]
+
+
+def excess_roles(infra: Infra) -> list[str]:
+    """Roles the app's identity holds that no setting needs."""
+    needs = set(app_settings(infra)) | {"functionAppConfig.deployment"}
+    needed = {ROLES_NEEDED[n] for n in needs if n in ROLES_NEEDED}
+    return [
+        f"{g.role} on {g.scope_type}: held by the app's identity but needed by no setting"
+        for g in grants(infra)
+        if g.principal == "appPrincipalId" and (g.role, g.scope_type) not in needed
+    ]
+
+
+# --- Secrets ---------------------------------------------------------------------------------------
+
+
+def secrets_in_outputs(infra: Infra) -> list[str]:
+    """Outputs that could carry a secret into deployment history or azd's .env file."""
+    problems = []
+    for bicep in infra.bicep_files:
+        secure = [name for name, p in bicep.params.items() if p.secure]
+        for name, output in bicep.outputs.items():
+            where = f"{bicep.path}: output {name}"
+            if output.secure:
+                problems.append(f"{where} is @secure")
+            if re.search(r"password|secret|connection_?string|api_?key|access_?key", name, re.IGNORECASE):
+                problems.append(f"{where} is named like a secret")
+            if re.search(r"\blist\w*\(|ConnectionString|\.keys\b|primaryKey|secondaryKey", output.value):
+                problems.append(f"{where} reads keys or a connection string")
+            problems += [
+                f"{where} uses the secure parameter {p}" for p in secure if references(output.value, p)
+            ]
+            for module in bicep.modules.values():
+                target = infra.module_file(module.source, bicep.path)
+                for out_name, out in target.outputs.items():
+                    secrets = [p for p, d in target.params.items() if d.secure]
+                    leaked = out.secure or any(references(out.value, p) for p in secrets)
+                    if leaked and references(output.value, f"{module.name}.outputs.{out_name}"):
+                        problems.append(f"{where} passes on a secret output of {target.path}")
+    return problems
+
+
+def secure_parameter_problems(infra: Infra) -> list[str]:
+    """Secure parameters with a default value, or whose value flows anywhere but a Key Vault secret."""
+    problems = []
+    for bicep in infra.bicep_files:
+        for name, param in bicep.params.items():
+            if not param.secure:
+                continue
+            if param.value not in ("", "''", "newGuid()"):
+                problems.append(f"{bicep.path}: secure parameter {name} has the default {param.value}")
+            for declaration in bicep.declarations:
+                if declaration is param or not references(declaration.text, name):
+                    continue
+                problems += _secure_use_problems(infra, bicep, declaration, name)
+    return problems
+
+
+def _secure_use_problems(infra: Infra, bicep: BicepFile, declaration: Declaration, name: str) -> list[str]:
+    where = f"{bicep.path}: secure parameter {name} used in {declaration.kind} {declaration.name}"
+    if declaration.kind == "resource" and declaration.type == "Microsoft.KeyVault/vaults/secrets":
+        value = path(declaration.value, "properties.value")
+        uses_elsewhere = references(declaration.value.replace(f"value: {name}", ""), name)
+        return [] if value == name and not uses_elsewhere else [f"{where} outside properties.value"]
+    if declaration.kind == "module":
+        target = infra.module_file(declaration.source, bicep.path)
+        params = object_entries(path(declaration.value, "params") or "{}")
+        passed_to = [key for key, value in params.items() if references(value, name)]
+        insecure = [key for key in passed_to if key not in target.params or not target.params[key].secure]
+        return [f"{where}: passed to {target.path} parameter {key}, which is not @secure" for key in insecure]
+    return [where]
+
+
+def secret_literals(infra: Infra) -> list[str]:
+    """String literals, parameter values or hook text that look like keys, passwords or tokens."""
+    problems = []
+    for name, text in sorted(infra.files.items()):
+        if name.endswith(".md"):
+            continue
+        pieces = string_literals(text) if name.endswith(".bicep") else text.splitlines()
+        for piece in pieces:
+            if any(pattern.search(piece) for pattern in SECRET_TEXT) or _looks_like_key(piece):
+                problems.append(f"{name}: {piece.strip()[:60]!r} looks like a secret")
+    return problems
+
+
+# --- azd -------------------------------------------------------------------------------------------
+
+
+def environment_references(text: str) -> set[str]:
+    """Environment variables a hook or parameter file reads: ${NAME}, ${NAME=x}, ${NAME:-x}, $env:NAME."""
+    braced = re.findall(r"\$\{([A-Z][A-Z0-9_]*)(?::?[-=][^}]*)?\}", text)
+    return set(braced) | set(re.findall(r"\$env:([A-Z][A-Z0-9_]*)", text))
+
+
+def azd_problems(infra: Infra) -> list[str]:
+    """azure.yaml, its hooks and main.parameters.json against main.bicep's parameters and outputs."""
+    problems = []
+    main = infra.bicep(MAIN)
+    outputs = set(main.outputs)
+    project = yaml.safe_load(infra.files[AZURE_YAML])
+    infra_cfg = project.get("infra", {})
+    if f"{infra_cfg.get('path')}/{infra_cfg.get('module')}.bicep" != MAIN:
+        problems.append(f"azure.yaml: infra must point at {MAIN}, got {infra_cfg}")
+    site = _one(infra.bicep(FUNCTION_APP).resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
+    tag = re.search(r"'azd-service-name':\s*'([^']+)'", site.value)
+    for service_name, service in project.get("services", {}).items():
+        kind = (service.get("host"), service.get("language"), service.get("project"))
+        if kind != ("function", "python", "."):
+            problems.append(f"azure.yaml: service {service_name} must be a python function deployed from '.'")
+        if not tag or tag.group(1) != service_name:
+            problems.append(
+                f"azure.yaml: service {service_name} has no site tagged azd-service-name '{service_name}'"
+            )
+        if f"SERVICE_{service_name.upper()}_NAME" not in outputs:
+            problems.append(f"main.bicep: output SERVICE_{service_name.upper()}_NAME is missing for azd")
+    for hook_name, hook in project.get("hooks", {}).items():
+        for platform, spec in hook.items():
+            script = spec.get("run", "")
+            if script not in infra.files:
+                problems.append(f"azure.yaml: hook {hook_name}.{platform} runs {script}, which is missing")
+                continue
+            for variable in sorted(environment_references(infra.files[script]) - outputs - AZD_BUILTINS):
+                problems.append(f"{script}: reads {variable}, neither a main.bicep output nor set by azd")
+    problems += _parameter_file_problems(infra, main, outputs)
+    return problems
+
+
+def _parameter_file_problems(infra: Infra, main: BicepFile, outputs: set[str]) -> list[str]:
+    problems = []
+    given = json.loads(infra.files[PARAMETERS])["parameters"]
+    for name in sorted(set(given) - set(main.params)):
+        problems.append(f"{PARAMETERS}: {name} is not a parameter of main.bicep")
+    for name, param in sorted(main.params.items()):
+        if not param.value and name not in given:
+            problems.append(f"{PARAMETERS}: main.bicep's required parameter {name} has no value")
+    for name, entry in sorted(given.items()):
+        value = str(entry.get("value", ""))
+        secure = name in main.params and main.params[name].secure
+        if secure and not value.startswith("$(secretOrRandomPassword"):
+            problems.append(f"{PARAMETERS}: secure parameter {name} must come from Key Vault, not {value!r}")
+        vault_lookup = re.search(r"secretOrRandomPassword\s+\$\{(\w+)\}\s+([\w-]+)", value)
+        if vault_lookup:
+            vault, secret = vault_lookup.groups()
+            if vault not in outputs:
+                problems.append(f"{PARAMETERS}: {name} reads vault ${{{vault}}}, not a main.bicep output")
+            names = {unquote(v.value) for v in main.vars.values()}
+            if secret not in names:
+                problems.append(f"{PARAMETERS}: {name} reads secret {secret}, which main.bicep does not name")
+    return problems
+
+
+def undocumented(infra: Infra) -> list[str]:
+    """Outputs, azd environment variables and Key Vault secret names that docs/deploy.md does not mention."""
+    doc = infra.files[DEPLOY_DOC]
+    main = infra.bicep(MAIN)
+    user_variables = environment_references(infra.files[PARAMETERS]) - AZD_BUILTINS - set(main.outputs)
+    secret_names = {
+        unquote(v.value) or v.value for name, v in main.vars.items() if name.endswith("SecretName")
+    }
+    names = set(main.outputs) | user_variables | secret_names
+    return [f"{DEPLOY_DOC}: does not mention {name}" for name in sorted(names) if name not in doc]
+
+
+# --- Helpers ---------------------------------------------------------------------------------------
+
+
+def _one(items: list[Declaration], what: str) -> Declaration:
+    assert len(items) == 1, f"expected one {what}, found {len(items)}"
+    return items[0]
+
+
+# --- Hardening ---------------------------------------------------------------------------------------
+
+STORAGE_BICEP = "infra/app/storage.bicep"
+KEY_VAULT_BICEP = "infra/app/keyvault.bicep"
+MONITORING_BICEP = "infra/app/monitoring.bicep"
+EMAIL_BICEP = "infra/app/email.bicep"
+
+# (file, resource type, property path, required value as Bicep text)
+REQUIRED_PROPERTIES = (
+    (FUNCTION_APP, "Microsoft.Web/serverfarms", "sku.name", "'FC1'"),
+    (FUNCTION_APP, "Microsoft.Web/serverfarms", "sku.tier", "'FlexConsumption'"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "identity.type", "'UserAssigned'"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.httpsOnly", "true"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.keyVaultReferenceIdentity", "identityId"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.siteConfig.minTlsVersion", "'1.2'"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.siteConfig.scmMinTlsVersion", "'1.2'"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.siteConfig.ftpsState", "'Disabled'"),
+    (FUNCTION_APP, "Microsoft.Web/sites", "properties.functionAppConfig.runtime.name", "'python'"),
+    (
+        FUNCTION_APP,
+        "Microsoft.Web/sites",
+        "properties.functionAppConfig.deployment.storage.authentication.type",
+        "'UserAssignedIdentity'",
+    ),
+    (STORAGE_BICEP, STORAGE, "properties.allowSharedKeyAccess", "false"),
+    (STORAGE_BICEP, STORAGE, "properties.allowBlobPublicAccess", "false"),
+    (STORAGE_BICEP, STORAGE, "properties.minimumTlsVersion", "'TLS1_2'"),
+    (STORAGE_BICEP, STORAGE, "properties.supportsHttpsTrafficOnly", "true"),
+    (STORAGE_BICEP, f"{STORAGE}/blobServices/containers", "properties.publicAccess", "'None'"),
+    (KEY_VAULT_BICEP, VAULT, "properties.enableRbacAuthorization", "true"),
+    (KEY_VAULT_BICEP, VAULT, "properties.enableSoftDelete", "true"),
+    (MONITORING_BICEP, INSIGHTS, "properties.DisableLocalAuth", "true"),
+    (MONITORING_BICEP, INSIGHTS, "properties.WorkspaceResourceId", "logAnalytics.id"),
+    (
+        EMAIL_BICEP,
+        "Microsoft.Communication/emailServices/domains",
+        "properties.domainManagement",
+        "'AzureManaged'",
+    ),
+    (EMAIL_BICEP, COMMUNICATION, "properties.disableLocalAuth", "true"),
+    (EMAIL_BICEP, COMMUNICATION, "properties.linkedDomains", "[ domain.id ]"),
+)
+
+
+def property_problems(infra: Infra) -> list[str]:
+    """Security and plan properties that are missing or differ from what coord's deployment requires."""
+    problems = []
+    for file, type_, dotted, required in REQUIRED_PROPERTIES:
+        resources = [r for r in infra.bicep(file).resources_of_type(type_) if not r.existing]
+        if len(resources) != 1:
+            problems.append(f"{file}: expected one {type_}, found {len(resources)}")
+            continue
+        actual = path(resources[0].value, dotted)
+        if _normalise(actual) != _normalise(required):
+            problems.append(f"{file}: {type_} {dotted} must be {required}, is {actual}")
+    app = infra.bicep(FUNCTION_APP)
+    policies = app.resources_of_type("Microsoft.Web/sites/basicPublishingCredentialsPolicies")
+    allowed = {unquote(object_entries(p.value)["name"]): path(p.value, "properties.allow") for p in policies}
+    if allowed != {"ftp": "false", "scm": "false"}:
+        problems.append(f"{FUNCTION_APP}: basic-auth publishing must be off for ftp and scm, is {allowed}")
+    return problems
+
+
+def _normalise(value: str | None) -> str | None:
+    return None if value is None else re.sub(r"\s+", " ", value).strip()
+
+
+def runtime_version(infra: Infra) -> str | None:
+    """The Python version the Function App runs."""
+    site = _one(infra.bicep(FUNCTION_APP).resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
+    return unquote(path(site.value, "properties.functionAppConfig.runtime.version") or "")
+
+
+def parameter_defaults(infra: Infra) -> dict[str, tuple[str | None, str | None]]:
+    """For each main.bicep parameter: its Bicep default and its main.parameters.json `${VAR=default}`."""
+    main = infra.bicep(MAIN)
+    given = json.loads(infra.files[PARAMETERS])["parameters"]
+    found = {}
+    for name, param in main.params.items():
+        bicep_default = unquote(param.value) if param.value.startswith("'") else (param.value or None)
+        file_default = re.fullmatch(r"\$\{\w+=(.*)\}", str(given.get(name, {}).get("value", "")))
+        found[name] = (bicep_default, file_default.group(1) if file_default else None)
+    return found
