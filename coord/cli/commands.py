@@ -1,0 +1,50 @@
+"""Which function runs each command: one table, name -> callable(args, context) -> exit status.
+
+Targets are "module:function" strings imported on first use, so `--help` and a cold start load
+only the command that runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+
+from coord.cli.context import CliContext
+
+Command = Callable[[argparse.Namespace, CliContext], int]
+
+
+class CommandUnavailable(Exception):
+    """The command exists in the interface but this build has no implementation for it."""
+
+
+def _unavailable(name: str) -> Command:
+    def run(args: argparse.Namespace, context: CliContext) -> int:
+        msg = f"{name!r} is not available in this build"
+        raise CommandUnavailable(msg)
+
+    return run
+
+
+COMMANDS: dict[str, str | Command] = {
+    "tick": _unavailable("tick"),
+    "poll": _unavailable("poll"),
+    "promote": _unavailable("promote"),
+    "report": _unavailable("report"),
+    "status": _unavailable("status"),
+    "lock": _unavailable("lock"),
+    "unlock": _unavailable("unlock"),
+    "check-config": "coord.cli.check_config:run",
+    "schema": "coord.cli.schema:run",
+}
+
+
+def resolve(name: str) -> Command:
+    """The callable for a command name."""
+    target = COMMANDS[name]
+    if callable(target):
+        return target
+    module, _, function = target.partition(":")
+    command: Command = getattr(importlib.import_module(module), function)
+    return command
