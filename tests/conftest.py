@@ -38,4 +38,9 @@ def table_prefix() -> str:
 
 
 # Fixtures for each real service live in their own module; see tests/fixtures/.
-pytest_plugins = ["tests.fixtures.octosim", "tests.fixtures.store", "tests.fixtures.smtp"]
+pytest_plugins = [
+    "tests.fixtures.octosim",
+    "tests.fixtures.store",
+    "tests.fixtures.smtp",
+    "tests.fixtures.coord",
+]

@@ -28,11 +28,11 @@ def _unavailable(name: str) -> Command:
 
 
 COMMANDS: dict[str, str | Command] = {
-    "tick": _unavailable("tick"),
-    "poll": _unavailable("poll"),
+    "tick": "coord.cli.jobs:tick",
+    "poll": "coord.cli.jobs:poll",
     "promote": _unavailable("promote"),
     "report": _unavailable("report"),
-    "status": _unavailable("status"),
+    "status": "coord.cli.jobs:status",
     "lock": _unavailable("lock"),
     "unlock": _unavailable("unlock"),
     "check-config": "coord.cli.check_config:run",

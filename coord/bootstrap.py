@@ -1,0 +1,99 @@
+"""The composition root: settings and configuration in, ready adapters out.
+
+Adapters are created on first use, so a command or function pays only for what it
+touches (a status request never builds the mail transport), and the Functions host
+reuses one set across invocations on the same instance.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from coord.clock import Clock, SystemClock
+from coord.config import CoordConfig, load_config
+from coord.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from coord.octopus import OctopusClient
+    from coord.poller import Poller
+    from coord.state import DeploymentRepository, NameCatalogue
+    from coord.store import TableStore
+
+
+@dataclass
+class Services:
+    """Everything the application functions use, built lazily from settings and configuration."""
+
+    settings: Settings
+    config: CoordConfig
+    clock: Clock = field(default_factory=SystemClock)
+    octopus_client: OctopusClient | None = None
+
+    @cached_property
+    def store(self) -> TableStore:
+        from coord.store import TableStore  # noqa: PLC0415 (Azure SDK loads on first use)
+
+        return TableStore.connect(self.settings.require_storage(), self.settings.table_prefix)
+
+    @cached_property
+    def octopus(self) -> OctopusClient:
+        if self.octopus_client is not None:
+            return self.octopus_client
+        from coord.octopus import OctopusClient  # noqa: PLC0415
+
+        octo = self.settings.require_octopus()
+        return OctopusClient(octo.server_url, octo.api_key.get_secret_value(), octo.space)
+
+    @cached_property
+    def repo(self) -> DeploymentRepository:
+        from coord.state import DeploymentRepository  # noqa: PLC0415
+
+        return DeploymentRepository(self.store)
+
+    @cached_property
+    def names(self) -> NameCatalogue:
+        from coord.state import NameCatalogue  # noqa: PLC0415
+
+        return NameCatalogue(self.store)
+
+    @cached_property
+    def poller(self) -> Poller:
+        from datetime import timedelta  # noqa: PLC0415
+
+        from coord.poller import Poller, PollOptions  # noqa: PLC0415
+
+        options = PollOptions(backfill=timedelta(days=self.settings.backfill_days))
+        return Poller(self.octopus, self.repo, self.names, options)
+
+    def close(self) -> None:
+        """Close network clients that were opened."""
+        if "octopus" in self.__dict__:
+            self.octopus.close()
+        if "store" in self.__dict__:
+            self.store.close()
+
+
+_shared: Services | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_services() -> Services:
+    """One Services per Functions worker process, built on first use from the app settings."""
+    global _shared  # noqa: PLW0603 (the worker keeps module globals between invocations)
+    with _shared_lock:
+        if _shared is None:
+            settings = load_settings()
+            _shared = Services(settings=settings, config=load_config(settings.config_path))
+        return _shared
+
+
+def reset_shared_services() -> None:
+    """Forget the shared Services, so the next use reads settings and coord.yaml again."""
+    global _shared  # noqa: PLW0603
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+        _shared = None

@@ -1,0 +1,113 @@
+"""Reading Octopus's events feed incrementally (pure decisions; the poller does the I/O).
+
+The cursor is a time in Octopus's own clock (the newest `Occurred` seen), never ours, so a
+skew between the two clocks cannot lose events. Each poll asks for events from the cursor
+minus an overlap, so an event written a little late with an older `Occurred` is still seen;
+event ids seen inside the overlap are remembered so that re-reading them costs no Octopus
+request for their deployments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# The deployment event categories (octopus-api.md §3 Events, "Category ids"). Canceled and
+# timed-out tasks raise no confirmed category of their own, which is why the poller also
+# refreshes every task still in flight until it completes.
+DEPLOYMENT_CATEGORIES: tuple[str, ...] = (
+    "DeploymentQueued",
+    "DeploymentStarted",
+    "DeploymentResumed",
+    "DeploymentSucceeded",
+    "DeploymentFailed",
+    "ManualInterventionInterruptionRaised",
+    "GuidedFailureInterruptionRaised",
+)
+
+OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentEvent:
+    """A deployment event reduced to what the poller needs: which deployment, and when."""
+
+    event_id: str
+    category: str
+    occurred: datetime
+    deployment_id: str
+    project_id: str | None = None
+    environment_id: str | None = None
+    release_id: str | None = None
+    task_id: str | None = None
+
+
+def deployment_event(
+    event_id: str, category: str, occurred: datetime, related_document_ids: Sequence[str]
+) -> DeploymentEvent | None:
+    """The event as a DeploymentEvent, or None when it names no deployment.
+
+    Related ids are picked by their prefix rather than their position: the order seen in real
+    payloads (Deployments, Projects, Releases, Environments, ServerTasks, Channels; octopus-api.md
+    Holdout 11) has had extra members on some servers (ProjectGroups on 2019 servers).
+    """
+    by_prefix: dict[str, str] = {}
+    for doc_id in related_document_ids:
+        prefix, _, _ = doc_id.partition("-")
+        by_prefix.setdefault(prefix.lower(), doc_id)
+    deployment_id = by_prefix.get("deployments")
+    if deployment_id is None:
+        return None
+    return DeploymentEvent(
+        event_id=event_id,
+        category=category,
+        occurred=occurred,
+        deployment_id=deployment_id,
+        project_id=by_prefix.get("projects"),
+        environment_id=by_prefix.get("environments"),
+        release_id=by_prefix.get("releases"),
+        task_id=by_prefix.get("servertasks"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventCursor:
+    """How far the events feed has been read."""
+
+    through: datetime
+    # Event id -> Occurred, for the events inside the overlap behind `through`.
+    recent: dict[str, datetime] = field(default_factory=dict)
+    last_reconcile: datetime | None = None
+
+
+def window_start(cursor: EventCursor | None, now: datetime, backfill: timedelta) -> datetime:
+    """Where the next read of the feed starts: the backfill horizon on a first poll."""
+    if cursor is None:
+        return now - backfill
+    return cursor.through - OVERLAP
+
+
+def unseen(cursor: EventCursor | None, events: Iterable[DeploymentEvent]) -> list[DeploymentEvent]:
+    """The events not already handled by an earlier poll."""
+    seen = cursor.recent if cursor else {}
+    return [e for e in events if e.event_id not in seen]
+
+
+def advance(cursor: EventCursor | None, start: datetime, events: Iterable[DeploymentEvent]) -> EventCursor:
+    """The cursor after `events` (read from `start` on) have been applied."""
+    events = list(events)
+    through = max([e.occurred for e in events], default=start)
+    known = dict(cursor.recent) if cursor else {}
+    if cursor is not None:
+        through = max(through, cursor.through)
+    known.update((e.event_id, e.occurred) for e in events)
+    horizon = through - OVERLAP
+    recent = {event_id: occurred for event_id, occurred in known.items() if occurred >= horizon}
+    last = cursor.last_reconcile if cursor else None
+    return EventCursor(through=through, recent=recent, last_reconcile=last)
+
+
+def reconcile_due(cursor: EventCursor | None, now: datetime, every: timedelta) -> bool:
+    """Whether the slower pass against the dashboard is due."""
+    return cursor is None or cursor.last_reconcile is None or now - cursor.last_reconcile >= every

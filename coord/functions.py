@@ -1,0 +1,39 @@
+"""Between the Functions runtime's request and response types and coord's own."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from coord import routes
+from coord.bootstrap import shared_services
+from coord.http import Request, Response, problem_response, serve
+from coord.problems import Unavailable
+
+
+def serve_http(route_name: str, req: func.HttpRequest) -> func.HttpResponse:
+    """Run the named route of coord.routes for a Functions HTTP request."""
+    route = getattr(routes, route_name)
+    request = Request(
+        method=req.method,
+        route_params=dict(req.route_params or {}),
+        query=dict(req.params or {}),
+        headers=dict(req.headers or {}),
+        body=req.get_body() or b"",
+    )
+    try:
+        services = shared_services()
+    except Exception as exc:  # noqa: BLE001 (a settings or config error is reported, not raised)
+        response = problem_response(Unavailable(f"coord is not configured: {exc}"))
+    else:
+        response = serve(lambda r: route(r, services), request)
+    return _to_functions(response)
+
+
+def _to_functions(response: Response) -> func.HttpResponse:
+    return func.HttpResponse(
+        body=response.body,
+        status_code=response.status,
+        headers=dict(response.headers),
+        mimetype=response.content_type.split(";")[0],
+        charset="utf-8",
+    )

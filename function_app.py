@@ -1,0 +1,43 @@
+"""Azure Functions bindings for coord: each function hands its input to coord and returns.
+
+Everything below is a skin (design.md): parsing, decisions and I/O live in the `coord`
+package, which is imported on first invocation so that indexing this file stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+
+@app.timer_trigger(schedule="%COORD_TICK_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def tick(timer: func.TimerRequest) -> None:
+    """The heartbeat: poll Octopus, run what is due, send what is pending."""
+    from coord import app as coord_app
+    from coord.bootstrap import shared_services
+
+    if timer.past_due:
+        logging.info("tick is running late; catching up")
+    report = coord_app.tick(shared_services())
+    logging.info("tick: %s", report.summary())
+
+
+@app.route(route="status", methods=["GET"])
+def status(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/status: the current matrix as JSON."""
+    return _serve("status", req)
+
+
+@app.route(route="octopus/events", methods=["POST"])
+def octopus_events(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/octopus/events: the Octopus subscription webhook (X-Coord-Secret)."""
+    return _serve("octopus_events", req)
+
+
+def _serve(route_name: str, req: func.HttpRequest) -> func.HttpResponse:
+    from coord.functions import serve_http
+
+    return serve_http(route_name, req)
