@@ -27,6 +27,9 @@ DEPLOYMENT_CATEGORIES: tuple[str, ...] = (
 )
 
 OVERLAP = timedelta(minutes=5)
+# At most this many ids are remembered. Forgetting older ones after an extreme burst only
+# costs a second fetch of their deployments, which merge to no change: nothing is lost.
+MAX_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,10 @@ def advance(cursor: EventCursor | None, start: datetime, events: Iterable[Deploy
         through = max(through, cursor.through)
     known.update((e.event_id, e.occurred) for e in events)
     horizon = through - OVERLAP
-    recent = {event_id: occurred for event_id, occurred in known.items() if occurred >= horizon}
+    inside = sorted(
+        ((occurred, event_id) for event_id, occurred in known.items() if occurred >= horizon), reverse=True
+    )
+    recent = {event_id: occurred for occurred, event_id in inside[:MAX_REMEMBERED]}
     last = cursor.last_reconcile if cursor else None
     return EventCursor(through=through, recent=recent, last_reconcile=last)
 

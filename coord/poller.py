@@ -93,10 +93,13 @@ class Poller:
         start = window_start(cursor, now, self._options.backfill)
         # Tasks in flight are refreshed with the first batch of events, sharing its tasks request.
         refresh = set(inflight)
-        for events in self._event_batches(start, report):
-            ids = {e.deployment_id for e in unseen(cursor, events)} | refresh
+        # Deployments found completed earlier in this poll: their later events (on newer pages
+        # of a catch-up) describe what the fetched snapshot already showed.
+        settled: set[str] = set()
+        for events in self._event_batches(cursor, start, report):
+            ids = ({e.deployment_id for e in unseen(cursor, events)} - settled) | refresh
             refresh = set()
-            self._ingest(ids, inflight, report)
+            self._ingest(ids, inflight, report, settled)
             cursor, etag = self._save(cursor, advance(cursor, start, events), etag)
         self._ingest(refresh, inflight, report)
         if cursor is None:
@@ -155,7 +158,9 @@ class Poller:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _event_batches(self, start: datetime, report: PollReport) -> Iterable[list[DeploymentEvent]]:
+    def _event_batches(
+        self, cursor: EventCursor | None, start: datetime, report: PollReport
+    ) -> Iterable[list[DeploymentEvent]]:
         """Events from `start` on, in batches to apply in order, oldest batch first.
 
         The feed is newest first. When everything fits one page (the usual case) that page is
@@ -171,6 +176,11 @@ class Poller:
         if first.Links.get("Page.Next") is None:
             if items:
                 yield list(reversed(items))
+            return
+        if _all_known(cursor, start, first.TotalResults, items):
+            # After a burst the overlap holds more than a page; when Octopus counts no more
+            # events there than are remembered and the newest page is all known, nothing
+            # below it can be new either, so the rest need not be read again.
             return
         until = first.Items[0].Occurred
         last_page = first.LastPageNumber
@@ -194,7 +204,13 @@ class Poller:
                 yield list(reversed(batch))
             page_number -= 1
 
-    def _ingest(self, ids: set[str], inflight: dict[str, DeploymentRecord], report: PollReport) -> None:
+    def _ingest(
+        self,
+        ids: set[str],
+        inflight: dict[str, DeploymentRecord],
+        report: PollReport,
+        settled: set[str] | None = None,
+    ) -> None:
         if not ids:
             return
         known = {i: inflight[i] for i in ids if i in inflight}
@@ -218,6 +234,8 @@ class Poller:
         for record in result.current:
             if record.is_completed:
                 inflight.pop(record.deployment_id, None)
+                if settled is not None:
+                    settled.add(record.deployment_id)
             else:
                 inflight[record.deployment_id] = record
         report.records_written += len(result.records)
@@ -246,6 +264,15 @@ class Poller:
             if stored is None or stored.through < new.through:
                 return self._save(stored, new, stored_etag)
             return stored, stored_etag
+
+
+def _all_known(
+    cursor: EventCursor | None, start: datetime, total: int | None, newest: Sequence[DeploymentEvent]
+) -> bool:
+    if cursor is None or total is None or len(unseen(cursor, newest)) > 0:
+        return False
+    remembered = sum(1 for occurred in cursor.recent.values() if occurred >= start)
+    return total <= remembered
 
 
 def _deployment_events(items: Sequence[Any]) -> list[DeploymentEvent]:

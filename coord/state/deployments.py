@@ -23,12 +23,14 @@ from typing import TypeVar
 from coord.eventfeed import EventCursor
 from coord.records import DeploymentRecord, MatrixCell, merge_records, update_cell
 from coord.state import codec
-from coord.store import AlreadyExists, StaleState, Table, TableStore
+from coord.store import AlreadyExists, Entity, StaleState, Table, TableStore, pack_text, unpack_text
 
 _T = TypeVar("_T")
 _MAX_ATTEMPTS = 5
 _BATCH = 100  # entities per transaction (azure-ecosystem.md §5.3)
-_FILTER_CHUNK = 15  # row keys per OR-filter: keeps query URLs short
+# Table Storage allows at most 15 discrete comparisons in one $filter.
+_FILTER_CHUNK = 14
+_SCAN_ABOVE = 5 * _FILTER_CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +68,16 @@ class DeploymentRepository:
         entity = self._state.get("poll", "cursor")
         if entity is None:
             return None, None
-        return codec.cursor_from_json(entity["Cursor"]), entity.etag
+        return codec.cursor_from_json(unpack_text(entity, "Cursor") or ""), entity.etag
 
     def save_cursor(self, cursor: EventCursor, etag: str | None) -> str:
         """Store the cursor and return its new ETag; StaleState when another poll moved it meanwhile."""
-        entity = {"PartitionKey": "poll", "RowKey": "cursor", "Cursor": codec.cursor_to_json(cursor)}
+        # Compressed: after a burst the ids remembered inside the overlap outgrow one property.
+        entity = {
+            "PartitionKey": "poll",
+            "RowKey": "cursor",
+            **pack_text("Cursor", codec.cursor_to_json(cursor)),
+        }
         try:
             return self._state.insert(entity) if etag is None else self._state.replace(entity, etag=etag)
         except AlreadyExists:
@@ -164,17 +171,24 @@ class DeploymentRepository:
         by_key: dict[str, list[DeploymentRecord]] = defaultdict(list)
         for record in sorted(records, key=lambda r: r.created):
             by_key[codec.matrix_row_key(*record.matrix_key)].append(record)
+        # Past a few filter queries' worth of keys, one scan of the partition is cheaper.
+        prefetched = None
+        if len(by_key) > _SCAN_ABOVE:
+            prefetched = {e["RowKey"]: e for e in self._matrix.partition("matrix") if e["RowKey"] in by_key}
         changed: list[MatrixCell] = []
         for keys in _chunks(sorted(by_key), _BATCH):
-            changed += self._commit_cells({k: by_key[k] for k in keys})
+            changed += self._commit_cells({k: by_key[k] for k in keys}, prefetched)
         return changed
 
-    def _commit_cells(self, by_key: dict[str, list[DeploymentRecord]]) -> list[MatrixCell]:
+    def _commit_cells(
+        self, by_key: dict[str, list[DeploymentRecord]], prefetched: dict[str, Entity] | None
+    ) -> list[MatrixCell]:
         for attempt in range(_MAX_ATTEMPTS):
-            stored = {
-                e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag)
-                for e in _rows(self._matrix, "matrix", by_key)
-            }
+            if attempt == 0 and prefetched is not None:
+                rows: Iterable[Entity] = (prefetched[k] for k in by_key if k in prefetched)
+            else:
+                rows = _rows(self._matrix, "matrix", by_key)
+            stored = {e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag) for e in rows}
             ops: list[tuple[str, dict[str, object], str | None]] = []
             new_cells: list[MatrixCell] = []
             for key, records in by_key.items():
@@ -234,7 +248,7 @@ def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
         yield items[i : i + size]
 
 
-def _rows(table: Table, partition: str, row_keys: Iterable[str]) -> Iterator[dict[str, object]]:
+def _rows(table: Table, partition: str, row_keys: Iterable[str]) -> Iterator[Entity]:
     keys = sorted(row_keys)
     for i in range(0, len(keys), _FILTER_CHUNK):
         chunk = keys[i : i + _FILTER_CHUNK]

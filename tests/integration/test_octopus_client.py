@@ -321,6 +321,7 @@ def test_the_api_key_stays_out_of_logs_and_errors_under_faults(
     octosim: Any, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="stamina")  # the CLI, run in-process elsewhere, quietens it
     octosim.sim.faults.add("POST /deployments", lost_response=True, count=1)
     octosim.sim.faults.add("GET /dashboard", status=503)
     messages: list[str] = []

@@ -67,3 +67,13 @@ def test_reconciliation_is_due_on_first_poll_and_then_every_interval() -> None:
     cursor = EventCursor(through=NOW, last_reconcile=NOW)
     assert not reconcile_due(cursor, NOW + timedelta(minutes=14), timedelta(minutes=15))
     assert reconcile_due(cursor, NOW + timedelta(minutes=15), timedelta(minutes=15))
+
+
+def test_an_extreme_burst_is_remembered_only_up_to_the_cap() -> None:
+    from coord.eventfeed import MAX_REMEMBERED
+
+    burst = [event(n, n / 100_000) for n in range(MAX_REMEMBERED + 50)]
+    cursor = advance(None, NOW, burst)
+    assert len(cursor.recent) == MAX_REMEMBERED
+    assert "Events-0" not in cursor.recent  # the oldest are forgotten first
+    assert f"Events-{MAX_REMEMBERED + 49}" in cursor.recent
