@@ -43,8 +43,12 @@ class TickReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = ["poll: " + ("another poll was running" if self.poll_skipped else self.poll.summary())]
-        return "; ".join(parts + self.notes) if self.poll or self.poll_skipped else "; ".join(self.notes)
+        parts = []
+        if self.poll_skipped:
+            parts.append("poll: another poll was running")
+        elif self.poll is not None:
+            parts.append("poll: " + self.poll.summary())
+        return "; ".join(parts + self.notes) or "nothing to do"
 
 
 def poll(services: Services) -> PollReport | None:
@@ -106,7 +110,18 @@ def tick(services: Services) -> TickReport:
     result = poll(services)
     report.poll = result
     report.poll_skipped = result is None
+    report.notes += deliver_mail(services)
     return report
+
+
+def deliver_mail(services: Services) -> list[str]:
+    """Send what the outbox holds (retries included), when a mail transport is configured."""
+    if services.mail_transport is None:
+        return []
+    delivery = services.outbox.deliver_pending()
+    if not (delivery.sent or delivery.failed):
+        return []
+    return [f"mail: {delivery.sent} sent, {delivery.failed} failed, {delivery.pending} waiting"]
 
 
 def status(services: Services, *, all_projects: bool = False) -> StatusView:

@@ -17,6 +17,7 @@ from coord.config import CoordConfig, load_config
 from coord.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from coord.mail import MailTransport, Outbox
     from coord.octopus import OctopusClient
     from coord.poller import Poller
     from coord.state import DeploymentRepository, NameCatalogue
@@ -60,6 +61,20 @@ class Services:
         return NameCatalogue(self.store)
 
     @cached_property
+    def mail_transport(self) -> MailTransport | None:
+        """How mail leaves (settings decide), or None when no transport is configured."""
+        from coord.mail import transport_from_settings  # noqa: PLC0415
+
+        return transport_from_settings(self.settings)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """The mail outbox; with no transport configured, messages wait in it until one is."""
+        from coord.mail import Outbox  # noqa: PLC0415
+
+        return Outbox(self.store.table("outbox"), self.mail_transport or _NoTransport(), self.clock)
+
+    @cached_property
     def poller(self) -> Poller:
         from datetime import timedelta  # noqa: PLC0415
 
@@ -74,6 +89,16 @@ class Services:
             self.octopus.close()
         if "store" in self.__dict__:
             self.store.close()
+
+
+class _NoTransport:
+    """Stands in while mail is not configured: every send is a temporary failure, so nothing is lost."""
+
+    def send(self, message: object) -> None:
+        from coord.mail import MailTemporaryError  # noqa: PLC0415
+
+        msg = "mail is not configured: set COORD_MAIL_DIR, ACS_EMAIL_ENDPOINT or SMTP_HOST"
+        raise MailTemporaryError(msg)
 
 
 _shared: Services | None = None
