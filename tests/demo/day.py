@@ -1,0 +1,242 @@
+"""The scripted demo day: what happens in Octopus when, and coord ticking through it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from types import TracebackType
+
+from pydantic import SecretStr
+
+from coord import app
+from coord.bootstrap import Services
+from coord.config import parse_config
+from coord.settings import Settings, StorageTarget
+from coord.status import render_status_table
+from tests.demo.mailsink import MailSink
+from tests.octosim import SimServer, Simulator
+
+TICK = timedelta(minutes=10)
+
+DEMO_CONFIG = """\
+# yaml-language-server: $schema=../../schema/coord.schema.json
+timezone: Europe/London
+mail:
+  from: coord@shop.example
+groups:
+  shop:
+    projects: [Identity, Catalog, Checkout, Storefront, Payments]
+    depends_on:
+      Checkout: [Identity]
+      Storefront: [Catalog, "Checkout >= 3.2"]
+      Payments: [Checkout]
+promotions:
+  - name: evening
+    group: shop
+    from: Staging
+    to: Production
+    schedule: "30 18 * * *"
+    on_failure: rollback
+    max_parallel: 2
+notify:
+  all_deployed:
+    - group: shop
+      environments: [Staging, Production]
+      to: [shop-team@shop.example]
+  promotions:
+    to: [shop-team@shop.example]
+report:
+  schedule: "0 7 * * *"
+  to: [engineering@shop.example]
+"""
+
+
+@dataclass
+class Step:
+    """Something people do in Octopus at a time of the day."""
+
+    at: str  # local time HH:MM on the demo day (or +1 HH:MM for the next morning)
+    say: str
+    act: Callable[[Simulator], object]
+
+
+def _release_and_deploy(
+    project: str, version: str, env: str, user: str, **kw: object
+) -> Callable[[Simulator], object]:
+    def act(sim: Simulator) -> object:
+        if not any(
+            r.version == version for r in sim.releases.values() if sim.projects[r.project_id].name == project
+        ):
+            sim.create_release(project, version)
+        return sim.deploy(project, version, env, user=user, duration=timedelta(minutes=4), **kw)
+
+    return act
+
+
+def _deploy(project: str, version: str, env: str, user: str, **kw: object) -> Callable[[Simulator], object]:
+    return _release_and_deploy(project, version, env, user, **kw)
+
+
+STEPS: list[Step] = [
+    Step(
+        "09:40",
+        "bob deploys Catalog 2.5.0 to Development",
+        _release_and_deploy("Catalog", "2.5.0", "Development", "bob"),
+    ),
+    Step(
+        "10:10",
+        "bob deploys Identity 3.2.0 to Development",
+        _release_and_deploy("Identity", "3.2.0", "Development", "bob"),
+    ),
+    Step("11:00", "bob deploys Catalog 2.5.0 to Staging", _deploy("Catalog", "2.5.0", "Staging", "bob")),
+    Step("11:10", "bob deploys Identity 3.2.0 to Staging", _deploy("Identity", "3.2.0", "Staging", "bob")),
+    Step(
+        "13:20",
+        "alice deploys Storefront 5.2.0 to Development",
+        _release_and_deploy("Storefront", "5.2.0", "Development", "alice"),
+    ),
+    Step(
+        "14:00",
+        "alice deploys Storefront 5.2.0 to Staging: it fails",
+        _deploy("Storefront", "5.2.0", "Staging", "alice", outcome="Failed"),
+    ),
+    Step(
+        "15:10",
+        "alice fixes it: Storefront 5.2.1 to Development",
+        _release_and_deploy("Storefront", "5.2.1", "Development", "alice"),
+    ),
+    Step(
+        "15:40",
+        "alice deploys Storefront 5.2.1 to Staging",
+        _deploy("Storefront", "5.2.1", "Staging", "alice"),
+    ),
+]
+
+
+class DemoDay:
+    """Azurite (given), the simulator, a mail sink and coord, for one scripted day."""
+
+    def __init__(self, storage: str, out: Path, *, echo: bool = True) -> None:
+        self.out = out
+        self.echo = echo
+        self.mail_dir = out / "mail"
+        for old in self.mail_dir.glob("*.eml") if self.mail_dir.exists() else []:
+            old.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+        self.config_path = out / "coord.yaml"
+        self.config_path.write_text(DEMO_CONFIG, encoding="utf-8")
+        self.sim = Simulator.from_scenario("demo")
+        self.server = SimServer(self.sim)
+        self.sink = MailSink(self.mail_dir)
+        self.storage = storage
+        self.services: Services | None = None
+        self.first_tick = True
+
+    def __enter__(self) -> DemoDay:
+        self.server.start()
+        self.sink.start()
+        settings = Settings(
+            octopus_server_url=self.server.url,
+            octopus_api_key=SecretStr(self.server.api_key),
+            storage=StorageTarget(connection_string=SecretStr(self.storage)),
+            table_prefix=f"demo{int(time.time())}",
+            smtp_host="127.0.0.1",
+            smtp_port=self.sink.port,
+            smtp_security="none",
+            config_path=self.config_path,
+        )
+        config = parse_config(DEMO_CONFIG, str(self.config_path))
+        self.services = Services(settings=settings, config=config, clock=_SimTime(self.sim))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.services is not None:
+            self.services.close()
+        self.sink.stop()
+        self.server.stop()
+
+    # --- the day ------------------------------------------------------------------------
+
+    def say(self, text: str, *, when: datetime | None = None) -> None:
+        if self.echo:
+            moment = (when or self.sim.clock.now()).astimezone(self.zone)
+            print(f"{moment:%a %H:%M}  {text}", flush=True)
+
+    @property
+    def zone(self):  # noqa: ANN201
+        assert self.services is not None
+        return self.services.config.zone
+
+    def local(self, spec: str) -> datetime:
+        """A demo time: "HH:MM" on the first day, "+1 HH:MM" on the next."""
+        start = self.sim.clock.now().astimezone(self.zone)
+        days, _, hhmm = spec.rpartition(" ")
+        hour, minute = (int(x) for x in hhmm.split(":"))
+        base = start.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return base + timedelta(days=int(days or 0))
+
+    def play(self) -> bool:
+        assert self.services is not None
+        services = self.services
+        self.say(f"Octopus simulator at {self.server.url} (demo world), mail sink on port {self.sink.port}")
+        self.say("coord reads the past week of deployments on its first tick")
+        steps = sorted(((self.local(s.at), s) for s in STEPS), key=lambda pair: pair[0])
+        end = self.local("+1 07:10")
+        while self.sim.clock.now() <= end:
+            now = self.sim.clock.now()
+            while steps and steps[0][0] <= now:
+                _, step = steps.pop(0)
+                self.say(step.say)
+                step.act(self.sim)
+            report = app.tick(services)
+            self.narrate(report)
+            self.sim.clock.advance(TICK)
+        self.finish()
+        return True
+
+    def narrate(self, report: app.TickReport) -> None:
+        if self.first_tick and report.poll is not None:
+            self.first_tick = False
+            self.say(f"  coord recorded {report.poll.records_written} deployments from the past week")
+        elif report.poll is not None and report.poll.changed:
+            names = self.services.names.load() if self.services else None
+            for record in report.poll.changed:
+                if not record.is_completed or names is None:
+                    continue
+                tenant = f" for {names.tenant_name(record.tenant_id)}" if record.tenant_id else ""
+                self.say(
+                    f"  Octopus: {names.project_name(record.project_id)} {record.release_version} "
+                    f"to {names.environment_name(record.environment_id)}{tenant}: {record.state.value}",
+                    when=record.completed_time,
+                )
+        for note in report.notes:
+            self.say(f"  coord: {note}")
+
+    def finish(self) -> None:
+        assert self.services is not None
+        view = app.status(self.services)
+        print()
+        print(render_status_table(view))
+        print()
+        emails = sorted(self.mail_dir.glob("*.eml"))
+        print(f"{len(emails)} emails in {self.mail_dir}:")
+        for path in emails:
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            print(f"  {path.name}: {message['Subject']}")
+
+
+class _SimTime:
+    """coord's clock, following the simulator's."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    def now(self) -> datetime:
+        return self._sim.clock.now()
+
+
+__all__ = ["DemoDay", "TracebackType"]
