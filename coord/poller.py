@@ -183,9 +183,13 @@ class Poller:
             # below it can be new either, so the rest need not be read again.
             return
         until = first.Items[0].Occurred
-        last_page = first.LastPageNumber
+        # Octopus may serve fewer items per page than asked for; page arithmetic uses what it served.
+        size = first.ItemsPerPage or len(first.Items)
+        page_number = _last_page(first, size)
+        if page_number is None:
+            yield from self._follow_links(start, until, report)
+            return
         pages_read = 0
-        page_number = last_page
         while page_number >= 0:
             if pages_read >= self._options.max_pages:
                 report.caught_up = False
@@ -194,15 +198,26 @@ class Poller:
                 categories=DEPLOYMENT_CATEGORIES, since=start, until=until, skip=page_number * size, take=size
             )
             pages_read += 1
-            if page_number > page.LastPageNumber:
+            last = _last_page(page, size)
+            if last is not None and page_number > last:
                 # Fewer events below the frozen bound than the first page said: restart from the real end.
-                page_number = page.LastPageNumber
+                page_number = last
                 continue
             report.events_read += len(page.Items)
             batch = _deployment_events(page.Items)
             if batch:
                 yield list(reversed(batch))
             page_number -= 1
+
+    def _follow_links(
+        self, start: datetime, until: datetime, report: PollReport
+    ) -> Iterable[list[DeploymentEvent]]:
+        """For a server whose pages do not say how many there are: read them all, apply once."""
+        events = list(self._octopus.events(categories=DEPLOYMENT_CATEGORIES, since=start, until=until))
+        report.events_read += len(events)
+        batch = _deployment_events(events)
+        if batch:
+            yield list(reversed(batch))
 
     def _ingest(
         self,
@@ -264,6 +279,14 @@ class Poller:
             if stored is None or stored.through < new.through:
                 return self._save(stored, new, stored_etag)
             return stored, stored_etag
+
+
+def _last_page(page: Any, size: int) -> int | None:
+    if page.LastPageNumber is not None:
+        return int(page.LastPageNumber)
+    if page.TotalResults is not None and size > 0:
+        return -(-int(page.TotalResults) // size) - 1
+    return None
 
 
 def _all_known(

@@ -1,8 +1,8 @@
 """The mail errors every transport raises, and nothing else.
 
-    MailError
-     ├── MailTemporaryError   try again later: connection lost, 4xx, throttled, sign-in failed
-     └── MailPermanentError   this message will never be accepted as it is: 5xx for it, refused by the service
+MailError
+ ├── MailTemporaryError   try again later: connection lost, 4xx, throttled, sign-in failed
+ └── MailPermanentError   this message will never be accepted as it is: 5xx for it, refused by the service
 """
 
 from __future__ import annotations

@@ -61,5 +61,5 @@ def file_stem(key: str) -> str:
     if stem.startswith("."):
         stem = "%2E" + stem[1:]
     if len(stem) > _MAX_NAME:
-        stem = stem[:_MAX_NAME - 17] + "-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        stem = stem[: _MAX_NAME - 17] + "-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     return stem

@@ -56,8 +56,13 @@ class SmtpTransport:
             raise smtp_error(exc) from exc
         if refused:
             # Some recipients took it: sending again would reach them twice, so it counts as sent.
-            log.warning("email %s was refused for %d of %d recipients: %s",
-                        message.key, len(refused), len(message.to), _describe(refused))
+            log.warning(
+                "email %s was refused for %d of %d recipients: %s",
+                message.key,
+                len(refused),
+                len(message.to),
+                _describe(refused),
+            )
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":

@@ -23,7 +23,7 @@ from typing import TypeVar
 from coord.eventfeed import EventCursor
 from coord.records import DeploymentRecord, MatrixCell, merge_records, update_cell
 from coord.state import codec
-from coord.store import AlreadyExists, Entity, StaleState, Table, TableStore, pack_text, unpack_text
+from coord.store import AlreadyExists, BatchOp, Entity, StaleState, Table, TableStore, pack_text, unpack_text
 
 _T = TypeVar("_T")
 _MAX_ATTEMPTS = 5
@@ -146,7 +146,7 @@ class DeploymentRepository:
                 e["RowKey"]: (codec.record_from_json(e["Record"]), e.etag)
                 for e in _rows(self._deployments, partition, {r.deployment_id for r in records})
             }
-            ops: list[tuple[str, dict[str, object], str | None]] = []
+            ops: list[BatchOp] = []
             current: list[DeploymentRecord] = []
             written: list[DeploymentRecord] = []
             for record in records:
@@ -189,7 +189,7 @@ class DeploymentRepository:
             else:
                 rows = _rows(self._matrix, "matrix", by_key)
             stored = {e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag) for e in rows}
-            ops: list[tuple[str, dict[str, object], str | None]] = []
+            ops: list[BatchOp] = []
             new_cells: list[MatrixCell] = []
             for key, records in by_key.items():
                 cell, etag = stored.get(key, (None, None))
@@ -209,7 +209,7 @@ class DeploymentRepository:
         return []
 
     def _apply_inflight(self, records: list[DeploymentRecord], known: dict[str, DeploymentRecord]) -> None:
-        upserts: list[tuple[str, dict[str, object], str | None]] = []
+        upserts: list[BatchOp] = []
         for record in records:
             if record.is_completed and record.deployment_id in known:
                 # One by one: a delete inside a transaction fails the whole batch when a

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
-from coord.store import TableStore
+from coord.store import BatchOp, TableStore
 
 _PARTITION = "catalogue"
 _KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
@@ -46,7 +46,7 @@ class NameCatalogue:
         ):
             for item_id, item in items.items():
                 wanted[f"{kind}|{item_id}"] = json.dumps(asdict(item), sort_keys=True)
-        ops: list[tuple[str, dict[str, object], str | None]] = [
+        ops: list[BatchOp] = [
             ("upsert", {"PartitionKey": _PARTITION, "RowKey": key, "Data": data}, None)
             for key, data in wanted.items()
             if stored.get(key) != data

@@ -1,11 +1,11 @@
 """The store's errors, and the one place where azure.core errors become them.
 
-    StoreError
-     ├── StaleState         the entity changed (or vanished) since its ETag was read
-     ├── AlreadyExists      an insert-only write met an existing entity
-     ├── LeaseLost          a lease expired or was taken by another holder
-     ├── StoreUnavailable   Table Storage could not be reached or answered 5xx/429 (retry later)
-     └── InvalidEntity      a key, property or value that Table Storage would reject (also ValueError)
+StoreError
+ ├── StaleState         the entity changed (or vanished) since its ETag was read
+ ├── AlreadyExists      an insert-only write met an existing entity
+ ├── LeaseLost          a lease expired or was taken by another holder
+ ├── StoreUnavailable   Table Storage could not be reached or answered 5xx/429 (retry later)
+ └── InvalidEntity      a key, property or value that Table Storage would reject (also ValueError)
 """
 
 from __future__ import annotations

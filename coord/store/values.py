@@ -65,8 +65,14 @@ def from_table_value(value: Any) -> Any:
     if isinstance(value, datetime):
         # TablesEntityDatetime keeps a service string; a plain datetime compares and pickles plainly.
         return datetime(
-            value.year, value.month, value.day, value.hour, value.minute, value.second,
-            value.microsecond, tzinfo=UTC,
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=UTC,
         )
     return value
 
@@ -94,8 +100,10 @@ def to_table_properties(entity: Mapping[str, Any]) -> dict[str, Any]:
 def entity_size(entity: Mapping[str, Any]) -> int:
     """Roughly how many bytes `entity` takes on the service (the REST data model's formula)."""
     keys = sum(2 * len(str(entity.get(k, ""))) for k in _KEYS)
-    return 4 + keys + sum(
-        8 + 2 * len(name) + _value_size(value) for name, value in entity.items() if name not in _KEYS
+    return (
+        4
+        + keys
+        + sum(8 + 2 * len(name) + _value_size(value) for name, value in entity.items() if name not in _KEYS)
     )
 
 

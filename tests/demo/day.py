@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
@@ -167,7 +168,7 @@ class DemoDay:
             print(f"{moment:%a %H:%M}  {text}", flush=True)
 
     @property
-    def zone(self):  # noqa: ANN201
+    def zone(self) -> ZoneInfo:
         assert self.services is not None
         return self.services.config.zone
 
