@@ -30,7 +30,6 @@ _MAX_ATTEMPTS = 5
 _BATCH = 100  # entities per transaction (azure-ecosystem.md §5.3)
 # Table Storage allows at most 15 discrete comparisons in one $filter.
 _FILTER_CHUNK = 14
-_SCAN_ABOVE = 5 * _FILTER_CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,24 +170,19 @@ class DeploymentRepository:
         by_key: dict[str, list[DeploymentRecord]] = defaultdict(list)
         for record in sorted(records, key=lambda r: r.created):
             by_key[codec.matrix_row_key(*record.matrix_key)].append(record)
-        # Past a few filter queries' worth of keys, one scan of the partition is cheaper.
-        prefetched = None
-        if len(by_key) > _SCAN_ABOVE:
-            prefetched = {e["RowKey"]: e for e in self._matrix.partition("matrix") if e["RowKey"] in by_key}
         changed: list[MatrixCell] = []
         for keys in _chunks(sorted(by_key), _BATCH):
-            changed += self._commit_cells({k: by_key[k] for k in keys}, prefetched)
+            changed += self._commit_cells({k: by_key[k] for k in keys})
         return changed
 
-    def _commit_cells(
-        self, by_key: dict[str, list[DeploymentRecord]], prefetched: dict[str, Entity] | None
-    ) -> list[MatrixCell]:
+    def _commit_cells(self, by_key: dict[str, list[DeploymentRecord]]) -> list[MatrixCell]:
+        # Reading only the cells concerned, 14 keys a query, costs less CPU than scanning the
+        # partition (thousands of rows deserialized) once more than a few cells change.
         for attempt in range(_MAX_ATTEMPTS):
-            if attempt == 0 and prefetched is not None:
-                rows: Iterable[Entity] = (prefetched[k] for k in by_key if k in prefetched)
-            else:
-                rows = _rows(self._matrix, "matrix", by_key)
-            stored = {e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag) for e in rows}
+            stored = {
+                e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag)
+                for e in _rows(self._matrix, "matrix", by_key)
+            }
             ops: list[BatchOp] = []
             new_cells: list[MatrixCell] = []
             for key, records in by_key.items():
