@@ -19,7 +19,7 @@ from coord.poller import PollReport
 from coord.status import StatusView, build_status
 from coord.store import StoreError
 from coord.store.claims import claim
-from coord.store.leases import acquire_lease, release_lease
+from coord.store.leases import acquire_lease, release_lease, renew_lease
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,20 @@ def poll(services: Services) -> PollReport | None:
     if lease is None:
         log.info("another poll holds the lease; skipping this one")
         return None
+    held = [lease]
+
+    def keep_lease() -> None:
+        # Renew once half the lease has passed, so a catch-up longer than the TTL stays alone.
+        moment = services.clock.now()
+        if held[0].expires_at - moment < POLL_LEASE_TTL / 2:
+            held[0] = renew_lease(leases, held[0], POLL_LEASE_TTL, moment)
+
     try:
-        report = services.poller.poll(now)
+        report = services.poller.poll(now, heartbeat=keep_lease)
         report.webhook_backlog = drain_inbox(services)
     finally:
         try:
-            release_lease(leases, lease)
+            release_lease(leases, held[0])
         except StoreError:
             log.warning("could not release the poll lease; it expires in %s", POLL_LEASE_TTL)
     log.info("poll: %s", report.summary())

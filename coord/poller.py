@@ -10,7 +10,7 @@ repairs anything the feed missed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,8 +85,11 @@ class Poller:
         self._names = names
         self._options = options or PollOptions()
 
-    def poll(self, now: datetime) -> PollReport:
-        """Read new events (catching up page by page after a gap), refresh tasks in flight."""
+    def poll(self, now: datetime, heartbeat: Callable[[], None] | None = None) -> PollReport:
+        """Read new events (catching up page by page after a gap), refresh tasks in flight.
+
+        `heartbeat` is called after each page is recorded: a long catch-up keeps its lease.
+        """
         report = PollReport()
         cursor, etag = self._repo.load_cursor()
         inflight = self._repo.inflight()
@@ -101,6 +104,8 @@ class Poller:
             refresh = set()
             self._ingest(ids, inflight, report, settled)
             cursor, etag = self._save(cursor, advance(cursor, start, events), etag)
+            if heartbeat is not None:
+                heartbeat()
         self._ingest(refresh, inflight, report)
         if cursor is None:
             cursor, etag = self._save(None, advance(None, start, []), etag)

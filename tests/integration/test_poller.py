@@ -8,7 +8,7 @@ from datetime import timedelta
 from coord import app, routes
 from coord.http import Request, serve
 from coord.records import TaskState
-from coord.store.leases import acquire_lease
+from coord.store.leases import acquire_lease, read_lease
 
 
 def recorded(coord) -> dict[str, object]:
@@ -264,3 +264,46 @@ def webhook_payload(event) -> dict[str, object]:
 def deliver(coord, payload, secret: str = "s3cret"):
     request = Request("POST", headers={"X-Coord-Secret": secret}, body=json.dumps(payload).encode())
     return serve(lambda r: routes.octopus_events(r, coord.services), request)
+
+
+class _RushingClock:
+    """A clock that moves two minutes each time it is read, and lets a rival try the lease each time."""
+
+    def __init__(self, sim_clock, rival) -> None:
+        self.offset = timedelta(0)
+        self.sim_clock = sim_clock
+        self.rival = rival
+
+    def now(self):
+        self.offset += timedelta(minutes=2)
+        moment = self.sim_clock.now() + self.offset
+        self.rival(moment)
+        return moment
+
+
+def test_a_catch_up_longer_than_the_lease_keeps_it_to_the_end(coord) -> None:
+    sim = coord.octosim.sim
+    app.poll(coord.services)
+    names = project_names(sim)
+    for n, name in enumerate(names):
+        sim.create_release(name, f"2.{n}.0")
+    for i in range(40):
+        name = names[i % len(names)]
+        sim.deploy(name, f"2.{names.index(name)}.0", "Development", check_lifecycle=False)
+        sim.clock.advance(timedelta(minutes=3))
+    coord.services.poller._options = type(coord.services.poller._options)(page_size=20, max_pages=50)
+    table = coord.services.store.table("state")
+    rival_wins = []
+
+    def rival(moment) -> None:
+        # Only while our poll holds the lease: before it and after it, taking it is fair.
+        held = read_lease(table, "poll")
+        ours = held is not None and held.holder != "rival"
+        if ours and acquire_lease(table, "poll", "rival", timedelta(seconds=1), moment) is not None:
+            rival_wins.append(moment)
+
+    coord.services.clock = _RushingClock(sim.clock, rival)
+    report = app.poll(coord.services)
+    assert report is not None and report.caught_up
+    assert coord.services.clock.offset > app.POLL_LEASE_TTL  # the poll outlived one lease period
+    assert rival_wins == []
