@@ -28,16 +28,22 @@ def tick(timer: func.TimerRequest) -> None:
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/status: the current matrix as JSON."""
-    return _serve("status", req)
+    return _serve("coord.routes:status", req)
 
 
 @app.route(route="octopus/events", methods=["POST"])
 def octopus_events(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/octopus/events: the Octopus subscription webhook (X-Coord-Secret)."""
-    return _serve("octopus_events", req)
+    return _serve("coord.routes:octopus_events", req)
 
 
-def _serve(route_name: str, req: func.HttpRequest) -> func.HttpResponse:
+@app.route(route="reports/{date}", methods=["GET"])
+def report(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/reports/{date}: the daily report of a local date, as HTML."""
+    return _serve("coord.report.http:report_route", req)
+
+
+def _serve(target: str, req: func.HttpRequest) -> func.HttpResponse:
     from coord.functions import serve_http
 
-    return serve_http(route_name, req)
+    return serve_http(target, req)

@@ -14,8 +14,10 @@ from datetime import timedelta
 
 from coord.bootstrap import Services
 from coord.eventfeed import DeploymentEvent
+from coord.notify import notify_all_deployed
 from coord.octopus import OctopusError
 from coord.poller import PollReport
+from coord.report.job import send_due_report
 from coord.status import StatusView, build_status
 from coord.store import StoreError
 from coord.store.claims import claim
@@ -118,6 +120,10 @@ def tick(services: Services) -> TickReport:
     result = poll(services)
     report.poll = result
     report.poll_skipped = result is None
+    report.notes += notify_all_deployed(services)
+    daily = send_due_report(services)
+    if daily:
+        report.notes.append(daily)
     report.notes += deliver_mail(services)
     return report
 

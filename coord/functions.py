@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+
 import azure.functions as func
 
-from coord import routes
 from coord.bootstrap import shared_services
 from coord.http import Request, Response, problem_response, serve
 from coord.problems import Unavailable
 
 
-def serve_http(route_name: str, req: func.HttpRequest) -> func.HttpResponse:
-    """Run the named route of coord.routes for a Functions HTTP request."""
-    route = getattr(routes, route_name)
+def serve_http(target: str, req: func.HttpRequest) -> func.HttpResponse:
+    """Run the route `module:function` for a Functions HTTP request (the module loads on first use)."""
+    module, _, name = target.partition(":")
+    route = getattr(importlib.import_module(module), name)
     request = Request(
         method=req.method,
         route_params=dict(req.route_params or {}),

@@ -31,7 +31,7 @@ COMMANDS: dict[str, str | Command] = {
     "tick": "coord.cli.jobs:tick",
     "poll": "coord.cli.jobs:poll",
     "promote": _unavailable("promote"),
-    "report": _unavailable("report"),
+    "report": "coord.cli.report:run",
     "status": "coord.cli.jobs:status",
     "lock": _unavailable("lock"),
     "unlock": _unavailable("unlock"),

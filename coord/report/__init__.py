@@ -1,0 +1,1 @@
+"""The daily deployment report: its model (pure), its rendering, and the job that sends it."""

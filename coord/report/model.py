@@ -1,0 +1,422 @@
+"""One local day of deployments, with the figures the daily report shows (pure).
+
+A deployment belongs to the local day on which it finished, or, while it is still running,
+the day on which it was queued (interface.md, "The daily report"), so one that spans midnight
+is counted on the day it finished. The day is a local day of the configured zone: 23 or 25
+hours long when the clocks change.
+
+The figures follow Octopus Insights (anchors.md [O6], docs `insights/metrics.md`); where
+coord's data differs from what Octopus has, `DEFINITIONS` says so, and the report prints it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from coord.catalogue import Catalogue, EnvironmentInfo
+from coord.records import DeploymentRecord, MatrixCell, TaskState
+from coord.report.metrics import lead_times, recoveries
+
+FAILURES = frozenset({TaskState.FAILED, TaskState.TIMED_OUT})
+_ERROR_LIMIT = 1000  # characters of an error message shown; the record keeps more
+
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Day",
+        "a deployment belongs to the local day on which it finished; one still queued or running "
+        "belongs to the day it was queued. A deployment that spans midnight is counted on the day it "
+        "finished.",
+    ),
+    (
+        "Success rate",
+        "successful deployments divided by completed ones (succeeded, failed, timed out or canceled).",
+    ),
+    (
+        "Change failure rate",
+        "failed and timed-out deployments divided by completed ones, as Octopus Insights' deployment "
+        "failure rate. Octopus also counts a deployment that succeeded after a guided failure, and a "
+        "release marked 'Do not promote', as failures; coord sees neither and counts only the task's "
+        "final state.",
+    ),
+    (
+        "Mean time to recovery",
+        "from a failed deployment's completion to the completion of the next successful deployment "
+        "of the same project, environment, tenant and channel, as Octopus Insights defines it. coord "
+        "counts failures that finished on this day and recovered on this day; a failure recovered "
+        "later is listed as not recovered that day.",
+    ),
+    (
+        "Lead time",
+        "from the creation of the deployed release to its successful deployment to the last "
+        "environment in Octopus's order (production). Octopus Insights measures from the earliest "
+        "release not yet deployed there, so when releases are skipped its figure is longer.",
+    ),
+    (
+        "Drift",
+        "a version that differs from the one in the environment before it, in Octopus's "
+        "environment order: a promotion is pending between the two.",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A promotion run as the report lists it."""
+
+    run_id: str
+    group: str
+    source: str
+    target: str
+    outcome: str  # succeeded, failed, rolled back, halted, canceled, running
+    started: datetime
+    finished: datetime | None = None
+    promotion: str | None = None  # the `promotions` entry; None for an ad-hoc run
+    deployed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    blocked: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedSlot:
+    """A schedule slot that was missed by more than the grace period and did not run."""
+
+    key: str
+    kind: str  # promotion or report
+    name: str
+    slot_time: datetime  # UTC
+    recorded_at: datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRow:
+    """One deployment of the day, with its times in the report's zone."""
+
+    deployment_id: str
+    project: str
+    environment: str
+    tenant: str
+    version: str
+    state: TaskState
+    queued: datetime | None
+    started: datetime | None
+    finished: datetime | None
+    duration: timedelta | None
+    deployed_by: str
+    error: str
+    waiting_for: tuple[str, ...]
+    spans_midnight: bool
+
+    @property
+    def is_problem(self) -> bool:
+        """Anything but a success: listed in full even on a large day."""
+        return self.state is not TaskState.SUCCESS
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Counts of deployments by outcome."""
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    canceled: int = 0
+    in_progress: int = 0
+
+    @property
+    def completed(self) -> int:
+        return self.succeeded + self.failed + self.canceled
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded / completed, None when nothing completed."""
+        return self.succeeded / self.completed if self.completed else None
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed (incl. timed out) / completed, None when nothing completed."""
+        return self.failed / self.completed if self.completed else None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSection:
+    """The day's deployments to one environment: totals, then problems in full, then successes."""
+
+    environment: str
+    totals: Totals
+    problems: tuple[DeploymentRow, ...]
+    successes: tuple[DeploymentRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Change failure rate, mean time to recovery and lead time over the day."""
+
+    change_failure_rate: float | None
+    failures: int
+    completed: int
+    mttr: timedelta | None
+    recovered: int
+    unrecovered: int
+    lead_time_environment: str | None
+    lead_time_mean: timedelta | None
+    lead_time_median: timedelta | None
+    lead_time_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixEntry:
+    """The latest deployment of a project (tenant) to an environment, and whether it drifts."""
+
+    version: str
+    state: TaskState
+    drift_from: str | None  # the environment before it whose version differs
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    project: str
+    tenant: str
+    entries: tuple[MatrixEntry | None, ...]  # one per matrix environment
+
+    @property
+    def drifted(self) -> bool:
+        return any(e is not None and e.drift_from for e in self.entries)
+
+    @property
+    def settled(self) -> bool:
+        """In step everywhere and every latest deployment succeeded."""
+        return not self.drifted and all(e is None or e.state is TaskState.SUCCESS for e in self.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    """Everything the daily report shows."""
+
+    day: date
+    zone: str
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    generated_at: datetime  # UTC
+    totals: Totals
+    environments: tuple[EnvironmentSection, ...]
+    metrics: Metrics
+    runs: tuple[RunSummary, ...]
+    matrix_environments: tuple[str, ...]
+    matrix: tuple[MatrixRow, ...]
+    skipped_slots: tuple[SkippedSlot, ...]
+    spanning_midnight: int
+    coverage_from: datetime | None = None  # when coord's history starts inside this day
+
+    @property
+    def hours(self) -> float:
+        """Length of the local day: 23 or 25 on the days the clocks change."""
+        return (self.end - self.start).total_seconds() / 3600
+
+    @property
+    def in_progress(self) -> bool:
+        """The day has not ended yet when the report was built."""
+        return self.generated_at < self.end
+
+    @property
+    def definitions(self) -> tuple[tuple[str, str], ...]:
+        return DEFINITIONS
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants at which a local day starts and the next one starts."""
+    # fold=0: a midnight that happens twice starts the day at its first occurrence; a midnight
+    # skipped by a DST jump maps consistently for both neighbours, so consecutive days still tile.
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    return start, end
+
+
+def build_report(  # noqa: PLR0917  (the report joins all of these)
+    day: date,
+    zone: ZoneInfo,
+    records: Iterable[DeploymentRecord],
+    matrix: Iterable[MatrixCell],
+    catalogue: Catalogue,
+    runs: Iterable[RunSummary],
+    skipped_slots: Iterable[SkippedSlot],
+    *,
+    generated_at: datetime,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    production: str | None = None,
+    coverage_from: datetime | None = None,
+) -> ReportModel:
+    """The report of local `day` in `zone` from the records that belong to it and the current matrix."""
+    start, end = day_bounds(day, zone)
+    day_records = [r for r in records if start <= r.belongs_at < end]
+    rows = [_row(r, catalogue, zone, start) for r in day_records]
+    order = {e.name: i for i, e in enumerate(catalogue.environments_in_order())}
+    by_env: dict[str, list[DeploymentRow]] = defaultdict(list)
+    for row in rows:
+        by_env[row.environment].append(row)
+    sections = tuple(
+        _section(name, by_env[name]) for name in sorted(by_env, key=lambda n: (order.get(n, len(order)), n))
+    )
+    production_env = catalogue.environment(production) if production else None
+    if production_env is None and catalogue.environments:
+        production_env = catalogue.environments_in_order()[-1]
+    metrics = _metrics(day_records, production_env.id if production_env else None, production_env)
+    matrix_envs, matrix_rows = _matrix(matrix, catalogue, groups)
+    return ReportModel(
+        day=day,
+        zone=zone.key,
+        start=start,
+        end=end,
+        generated_at=generated_at,
+        totals=_totals(rows),
+        environments=sections,
+        metrics=metrics,
+        runs=tuple(sorted(runs, key=lambda r: r.started)),
+        matrix_environments=matrix_envs,
+        matrix=matrix_rows,
+        skipped_slots=tuple(sorted(skipped_slots, key=lambda s: (s.slot_time, s.key))),
+        spanning_midnight=sum(row.spans_midnight for row in rows),
+        coverage_from=coverage_from.astimezone(zone) if coverage_from and coverage_from > start else None,
+    )
+
+
+def _row(
+    record: DeploymentRecord, catalogue: Catalogue, zone: ZoneInfo, day_start: datetime
+) -> DeploymentRow:
+    began = record.start_time or record.queue_time or record.created
+    duration = None
+    if record.start_time and record.completed_time:
+        duration = record.completed_time - record.start_time
+    return DeploymentRow(
+        deployment_id=record.deployment_id,
+        project=catalogue.project_name(record.project_id),
+        environment=catalogue.environment_name(record.environment_id),
+        tenant=catalogue.tenant_name(record.tenant_id),
+        version=record.release_version,
+        state=record.state,
+        queued=_local(record.queue_time or record.created, zone),
+        started=_local(record.start_time, zone),
+        finished=_local(record.completed_time, zone),
+        duration=duration,
+        deployed_by=record.deployed_by or "",
+        error=_clip(record.error_message),
+        waiting_for=record.pending_interruptions,
+        spans_midnight=record.completed_time is not None and began < day_start,
+    )
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return moment.astimezone(zone) if moment else None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _ERROR_LIMIT else text[: _ERROR_LIMIT - 1] + "\u2026"
+
+
+def _totals(rows: Iterable[DeploymentRow]) -> Totals:
+    total = succeeded = failed = canceled = in_progress = 0
+    for row in rows:
+        total += 1
+        if row.state is TaskState.SUCCESS:
+            succeeded += 1
+        elif row.state in FAILURES:
+            failed += 1
+        elif row.state is TaskState.CANCELED:
+            canceled += 1
+        else:
+            in_progress += 1
+    return Totals(total, succeeded, failed, canceled, in_progress)
+
+
+def _section(environment: str, rows: list[DeploymentRow]) -> EnvironmentSection:
+    def when(row: DeploymentRow) -> tuple[datetime, str]:
+        moment = row.finished or row.queued
+        assert moment is not None
+        return moment, row.deployment_id
+
+    rows.sort(key=when)
+    return EnvironmentSection(
+        environment=environment,
+        totals=_totals(rows),
+        problems=tuple(r for r in rows if r.is_problem),
+        successes=tuple(r for r in rows if not r.is_problem),
+    )
+
+
+def _metrics(records: list[DeploymentRecord], production_id: str | None, production: object) -> Metrics:
+    totals = _totals_of_records(records)
+    recovered, unrecovered = recoveries(records, FAILURES)
+    leads = lead_times(records, production_id) if production_id else []
+    return Metrics(
+        change_failure_rate=totals.failure_rate,
+        failures=totals.failed,
+        completed=totals.completed,
+        mttr=_mean(recovered),
+        recovered=len(recovered),
+        unrecovered=unrecovered,
+        lead_time_environment=getattr(production, "name", None),
+        lead_time_mean=_mean(leads),
+        lead_time_median=_median(leads),
+        lead_time_count=len(leads),
+    )
+
+
+def _totals_of_records(records: list[DeploymentRecord]) -> Totals:
+    failed = sum(r.state in FAILURES for r in records)
+    succeeded = sum(r.state is TaskState.SUCCESS for r in records)
+    canceled = sum(r.state is TaskState.CANCELED for r in records)
+    return Totals(len(records), succeeded, failed, canceled, len(records) - failed - succeeded - canceled)
+
+
+def _mean(values: list[timedelta]) -> timedelta | None:
+    return sum(values, timedelta()) / len(values) if values else None
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    return statistics.median(sorted(values)) if values else None
+
+
+def _matrix(
+    cells: Iterable[MatrixCell], catalogue: Catalogue, groups: Mapping[str, Sequence[str]] | None
+) -> tuple[tuple[str, ...], tuple[MatrixRow, ...]]:
+    """Rows per project (and tenant) of the configured groups, columns in environment order."""
+    wanted: set[str] | None = None
+    if groups:
+        wanted = set()
+        for refs in groups.values():
+            for ref in refs:
+                info = catalogue.project(ref)
+                wanted.add(info.id if info else ref)
+    streams: dict[tuple[str, str | None], dict[str, MatrixCell]] = defaultdict(dict)
+    used_envs: set[str] = set()
+    for cell in cells:
+        if wanted is not None and cell.project_id not in wanted:
+            continue
+        streams[(cell.project_id, cell.tenant_id)][cell.environment_id] = cell
+        used_envs.add(cell.environment_id)
+    envs = [e for e in catalogue.environments_in_order() if e.id in used_envs]
+    envs += [EnvironmentInfo(env_id, env_id) for env_id in sorted(used_envs - {e.id for e in envs})]
+    names = tuple(catalogue.environment_name(e.id) for e in envs)
+    rows = []
+    for (project_id, tenant_id), by_env in streams.items():
+        entries: list[MatrixEntry | None] = []
+        previous: tuple[str, str] | None = None  # (environment name, version)
+        for env, name in zip(envs, names, strict=True):
+            cell = by_env.get(env.id)
+            if cell is None:
+                entries.append(None)
+                continue
+            version = cell.latest.release_version
+            drift = previous[0] if previous and previous[1] != version else None
+            entries.append(MatrixEntry(version, cell.latest.state, drift))
+            previous = (name, version)
+        rows.append(
+            MatrixRow(catalogue.project_name(project_id), catalogue.tenant_name(tenant_id), tuple(entries))
+        )
+    rows.sort(key=lambda r: (r.project.casefold(), r.tenant.casefold()))
+    return names, tuple(rows)
