@@ -11,7 +11,6 @@ coord's data differs from what Octopus has, `DEFINITIONS` says so, and the repor
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -378,7 +377,11 @@ def _mean(values: list[timedelta]) -> timedelta | None:
 
 
 def _median(values: list[timedelta]) -> timedelta | None:
-    return statistics.median(sorted(values)) if values else None
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _matrix(
@@ -407,13 +410,13 @@ def _matrix(
         entries: list[MatrixEntry | None] = []
         previous: tuple[str, str] | None = None  # (environment name, version)
         for env, name in zip(envs, names, strict=True):
-            cell = by_env.get(env.id)
-            if cell is None:
+            found = by_env.get(env.id)
+            if found is None:
                 entries.append(None)
                 continue
-            version = cell.latest.release_version
+            version = found.latest.release_version
             drift = previous[0] if previous and previous[1] != version else None
-            entries.append(MatrixEntry(version, cell.latest.state, drift))
+            entries.append(MatrixEntry(version, found.latest.state, drift))
             previous = (name, version)
         rows.append(
             MatrixRow(catalogue.project_name(project_id), catalogue.tenant_name(tenant_id), tuple(entries))

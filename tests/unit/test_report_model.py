@@ -220,6 +220,20 @@ def test_matrix_highlights_drift_from_the_environment_before() -> None:
     assert rows["Catalog"].settled
 
 
+def test_matrix_shows_each_cells_own_state() -> None:
+    d = Deployments()
+    d.add("Identity", "Staging", "1.2.0", utc(9), state="Failed")
+    d.add("Identity", "Production", "1.1.0", utc(8))
+    d.add("Catalog", "Staging", "2.3.0", utc(9))
+    d.add("Catalog", "Production", "2.3.0", utc(10), state="Executing")
+    model = report(d, groups={"shop": ["Identity", "Catalog"]})
+    states = {row.project: [e.state for e in row.entries] for row in model.matrix}
+    assert states == {
+        "Identity": [TaskState.FAILED, TaskState.SUCCESS],
+        "Catalog": [TaskState.SUCCESS, TaskState.EXECUTING],
+    }
+
+
 def test_matrix_keeps_to_the_configured_groups_with_one_row_per_tenant() -> None:
     d = known_day()
     model = report(d, groups={"pay": ["Payments"]})
