@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +20,11 @@ from coord import app
 from coord.bootstrap import Services
 from coord.config import parse_config
 from coord.settings import Settings, StorageTarget
-from coord.status import render_status_table
 from tests.demo.mailsink import MailSink
 from tests.octosim import SimServer, Simulator
 
 TICK = timedelta(minutes=10)
+ROOT = Path(__file__).resolve().parents[2]
 
 DEMO_CONFIG = """\
 # yaml-language-server: $schema=../../schema/coord.schema.json
@@ -136,6 +139,8 @@ class DemoDay:
         self.storage = storage
         self.services: Services | None = None
         self.first_tick = True
+        self.report_path: Path | None = None
+        self.day = self.sim.clock.now().date()
 
     def __enter__(self) -> DemoDay:
         self.server.start()
@@ -185,6 +190,7 @@ class DemoDay:
         services = self.services
         self.say(f"Octopus simulator at {self.server.url} (demo world), mail sink on port {self.sink.port}")
         self.say("coord reads the past week of deployments on its first tick")
+        self.day = self.sim.clock.now().astimezone(self.zone).date()
         steps = sorted(((self.local(s.at), s) for s in STEPS), key=lambda pair: pair[0])
         end = self.local("+1 07:10")
         while self.sim.clock.now() <= end:
@@ -217,17 +223,38 @@ class DemoDay:
         for note in report.notes:
             self.say(f"  coord: {note}")
 
+    def coord_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `python -m coord ...` as an operator would, with the demo's settings."""
+        assert self.services is not None
+        settings = self.services.settings
+        env = {
+            **os.environ,
+            "OCTOPUS_SERVER_URL": self.server.url,
+            "OCTOPUS_API_KEY": self.server.api_key,
+            "COORD_STORAGE": self.storage,
+            "COORD_TABLE_PREFIX": settings.table_prefix,
+            "COORD_CONFIG": str(self.config_path),
+            "NO_COLOR": "1",
+        }
+        command = [sys.executable, "-m", "coord", *args, "--now", self.sim.clock.now().isoformat()]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
     def finish(self) -> None:
         assert self.services is not None
-        view = app.status(self.services)
-        print()
-        print(render_status_table(view))
-        print()
+        day = self.local("09:00").date()
+        print("\n$ python -m coord status")
+        print(self.coord_cli("status").stdout.rstrip())
+        self.report_path = self.out / f"report-{day.isoformat()}.html"
+        shown = self.report_path.relative_to(ROOT)
+        print(f"\n$ python -m coord report --date {day.isoformat()} --out {shown}")
+        done = self.coord_cli("report", "--date", day.isoformat(), "--out", str(self.report_path))
+        print((done.stdout or done.stderr).rstrip())
         emails = sorted(self.mail_dir.glob("*.eml"))
-        print(f"{len(emails)} emails in {self.mail_dir}:")
+        print(f"\n{len(emails)} emails received by the mail sink, in {self.mail_dir.relative_to(ROOT)}:")
         for path in emails:
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             print(f"  {path.name}: {message['Subject']}")
+        print(f"the report: {self.report_path.relative_to(ROOT)}")
 
 
 class _SimTime:
