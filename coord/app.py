@@ -117,11 +117,19 @@ def drain_inbox(services: Services) -> int:
 def tick(services: Services) -> TickReport:
     """One heartbeat: everything the timer function does."""
     report = TickReport()
-    result = poll(services)
-    report.poll = result
-    report.poll_skipped = result is None
+    try:
+        result = poll(services)
+    except OctopusError as exc:
+        # The other steps still run: they work from the stored state, and the report waits
+        # until a poll catches up again.
+        log.warning("poll failed: %s", exc)
+        report.notes.append(f"poll failed: {exc}")
+        result = None
+    else:
+        report.poll = result
+        report.poll_skipped = result is None
     report.notes += notify_all_deployed(services)
-    daily = send_due_report(services)
+    daily = send_due_report(services, data_complete=result is not None and result.caught_up)
     if daily:
         report.notes.append(daily)
     report.notes += deliver_mail(services)

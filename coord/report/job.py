@@ -5,6 +5,11 @@ less than an hour old runs; an older one, missed while coord was down, is record
 skipped and listed in the next report (interface.md, "Notification and schedule guarantees").
 The email's key is the date (`report:YYYY-MM-DD`), and the outbox records a key once, so
 however many ticks, retries or slots reach the same day, its report is sent once.
+
+A report waits until the day is certainly complete in the store: until a poll in the same
+tick has caught up with Octopus at least an overlap after the day ended. While Octopus is
+down or a catch-up is still running, the slot is kept as pending and the report follows on
+the first tick that can vouch for the data, so no deployment Octopus saw is missing from it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from coord.eventfeed import OVERLAP
 from coord.report.model import ReportModel, build_report, day_bounds
 from coord.report.sources import (
     SLOTS_TABLE,
@@ -32,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLOT_NAME = "daily"
+_PENDING = "pending"  # partition of report days whose slot ran and whose email is not queued yet
+# How long after a day ends its last events can still arrive: the poller's overlap.
+DATA_SETTLE = OVERLAP
 _CHECKED = ("checked", "report:daily")  # (partition, row) of the last time slots were looked for
 
 
@@ -89,8 +98,12 @@ def report_message(services: Services, model: ReportModel) -> Message:
     )
 
 
-def send_due_report(services: Services) -> str | None:
-    """Queue the report of the previous local day when a `report.schedule` slot is due; a note, or None."""
+def send_due_report(services: Services, *, data_complete: bool = True) -> str | None:
+    """Queue the report of the previous local day when a `report.schedule` slot is due; a note, or None.
+
+    `data_complete` says whether this tick's poll caught up with Octopus; without it, due
+    reports wait as pending.
+    """
     now = services.clock.now()
     note_history_start(services, now)
     config = services.config
@@ -107,13 +120,29 @@ def send_due_report(services: Services) -> str | None:
     notes: list[str] = []
     for slot in run:
         day = slot.local_time.date() - timedelta(days=1)
-        notes.append(_queue(services, day))
-        claim(table, slot.key, data={"Day": day.isoformat()})  # the slot ran (its email is queued)
+        # Pending first, then the slot's claim: a crash in between repeats harmlessly.
+        table.upsert({"PartitionKey": _PENDING, "RowKey": day.isoformat()})
+        claim(table, slot.key, data={"Day": day.isoformat()})  # the slot ran
+    notes += _send_pending(services, table, now, data_complete=data_complete)
     skipped = [slot for slot in missed if read_claim(table, slot.key) is None]
     if record_skipped_slots(table, skipped, now):
         notes.append(f"report: {len(skipped)} missed slot(s) recorded as skipped")
     _save_checked(table, checked, now)
     return "; ".join(note for note in notes if note) or None
+
+
+def _send_pending(services: Services, table: Table, now: datetime, *, data_complete: bool) -> list[str]:
+    """Queue each pending day's report whose data is complete; say which still wait."""
+    notes: list[str] = []
+    for row in table.partition(_PENDING):
+        day = date.fromisoformat(str(row["RowKey"]))
+        _, end = day_bounds(day, services.config.zone)
+        if not data_complete or now < end + DATA_SETTLE:
+            notes.append(f"report {day}: waiting until the poll has caught up with Octopus")
+            continue
+        notes.append(_queue(services, day))
+        table.delete(_PENDING, day.isoformat())
+    return notes
 
 
 def _queue(services: Services, day: date) -> str:

@@ -151,3 +151,33 @@ def test_report_route_answers_html_404_and_400(
     assert horizon_day.coverage_from == datetime(2026, 11, 19, 9, tzinfo=UTC)
     assert build_day(services, date(2026, 11, 18)) is None
     services.close()
+
+
+def test_the_report_waits_for_the_poll_to_catch_up_after_an_outage(
+    octosim, azurite_connection_string, table_prefix, smtp_server
+) -> None:
+    sim = octosim.sim
+    services = installation(octosim, azurite_connection_string, table_prefix, smtp_server)
+    app.tick(services)
+    # Late in the day, a deployment finishes at 23:58; coord is down from 22:00 until morning.
+    move_to(sim, datetime(2026, 11, 26, 23, 50, tzinfo=UTC))
+    late = sim.deploy("Catalog", "2.3.0", "Production", check_lifecycle=False, duration=timedelta(minutes=8))
+    # At 07:00 Octopus answers every events request with a 503: the report must not go out.
+    move_to(sim, datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    outage = sim.faults.add(route="GET /events", status=503)
+    first = app.tick(services)
+    assert any("poll failed" in note for note in first.notes), first.notes
+    assert any("waiting until the poll has caught up" in note for note in first.notes)
+    assert services.outbox.entry("report:2026-11-26") is None
+    assert smtp_server.messages == []
+    # Octopus is back at 07:40 (past the one-hour grace of a missed slot): the report follows.
+    sim.faults.remove(outage)
+    move_to(sim, datetime(2026, 11, 27, 7, 40, tzinfo=UTC))
+    second = app.tick(services)
+    assert any("report 2026-11-26: queued" in note for note in second.notes), second.notes
+    assert len(smtp_server.messages) == 1
+    model = build_day(services, date(2026, 11, 26))
+    assert model is not None
+    assert late in {row.deployment_id for s in model.environments for row in (*s.problems, *s.successes)}
+    app.tick(services)
+    assert len(smtp_server.messages) == 1
