@@ -43,6 +43,24 @@ def report(req: func.HttpRequest) -> func.HttpResponse:
     return _serve("coord.report.http:report_route", req)
 
 
+@app.route(route="locks/{name}", methods=["POST"])
+def acquire_lock(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/locks/{name}: acquire a cross-project lock."""
+    return _serve("coord.locks.routes:acquire_lock", req)
+
+
+@app.route(route="locks/{name}", methods=["DELETE"])
+def release_lock(req: func.HttpRequest) -> func.HttpResponse:
+    """DELETE /api/locks/{name}?token=: release it."""
+    return _serve("coord.locks.routes:release_lock", req)
+
+
+@app.route(route="gates/{group}/{environment}", methods=["GET"])
+def gate(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/gates/{group}/{environment}: is every project of the group current and successful there?"""
+    return _serve("coord.locks.routes:gate", req)
+
+
 def _serve(target: str, req: func.HttpRequest) -> func.HttpResponse:
     from coord.functions import serve_http
 

@@ -112,24 +112,12 @@ def _complete_entries(
     """The entries of a complete group, or None when any required deployment is missing or not a success."""
     entries: list[CompletedEntry] = []
     for project in projects:
-        for tenant_id in _required_tenants(project, environment_id, catalogue):
+        for tenant_id in catalogue.required_tenants(project, environment_id):
             cell = cells.get((project.id, environment_id, tenant_id))
             if cell is None or not cell.is_current_success:
                 return None
             entries.append(_entry(project, tenant_id, cell.latest, catalogue))
     return entries or None
-
-
-def _required_tenants(project: ProjectInfo, environment_id: str, catalogue: Catalogue) -> list[str | None]:
-    """Which streams of a project must be deployed: each connected tenant, or the untenanted one."""
-    if project.tenanted_mode == "Untenanted":
-        return [None]
-    tenants: list[str | None] = list(catalogue.connected_tenants(project.id, environment_id))
-    if project.tenanted_mode == "Tenanted":
-        # No tenant connected for this environment: the project cannot be deployed there at all,
-        # so it does not hold the group back.
-        return tenants
-    return tenants or [None]  # TenantedOrUntenanted without tenants there deploys untenanted
 
 
 def _entry(

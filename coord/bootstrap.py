@@ -8,6 +8,8 @@ reuses one set across invocations on the same instance.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -32,6 +34,8 @@ class Services:
     config: CoordConfig
     clock: Clock = field(default_factory=SystemClock)
     octopus_client: OctopusClient | None = None
+    # How waiting work (a lock request with wait_seconds, promote --wait) pauses; tests pass a fake.
+    sleep: Callable[[float], None] = time.sleep
 
     @cached_property
     def store(self) -> TableStore:

@@ -70,6 +70,19 @@ class Catalogue:
         """Environments as Octopus's dashboard orders them: by SortOrder (octopus-api.md §2)."""
         return sorted(self.environments.values(), key=lambda e: (e.sort_order, e.name.lower()))
 
+    def required_tenants(self, project: ProjectInfo, environment_id: str) -> list[str | None]:
+        """Which streams of a project must be deployed to an environment: each connected tenant,
+        or the untenanted one (interface.md: a project counts per connected tenant).
+        """
+        if project.tenanted_mode == "Untenanted":
+            return [None]
+        tenants: list[str | None] = list(self.connected_tenants(project.id, environment_id))
+        if project.tenanted_mode == "Tenanted":
+            # No tenant connected there: the project cannot be deployed there at all, so it
+            # holds nothing back.
+            return tenants
+        return tenants or [None]  # TenantedOrUntenanted without tenants there deploys untenanted
+
     def connected_tenants(self, project_id: str, environment_id: str) -> list[str]:
         """Ids of the tenants connected to a project for an environment."""
         return sorted(

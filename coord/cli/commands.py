@@ -33,8 +33,8 @@ COMMANDS: dict[str, str | Command] = {
     "promote": _unavailable("promote"),
     "report": "coord.cli.report:run",
     "status": "coord.cli.jobs:status",
-    "lock": _unavailable("lock"),
-    "unlock": _unavailable("unlock"),
+    "lock": "coord.cli.locks:lock",
+    "unlock": "coord.cli.locks:unlock",
     "check-config": "coord.cli.check_config:run",
     "schema": "coord.cli.schema:run",
 }

@@ -17,8 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["tick", "poll", "promote", "report", "status", "lock", "unlock", "check-config", "schema"]
 UNAVAILABLE = [
     ["promote", "shop", "--from", "Staging", "--to", "Production"],
-    ["lock", "db", "--holder", "me", "--ttl", "60"],
-    ["unlock", "db", "--token", "t"],
 ]
 
 

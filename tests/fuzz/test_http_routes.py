@@ -21,6 +21,9 @@ TARGETS = {
     "status": "coord.routes:status",
     "octopus_events": "coord.routes:octopus_events",
     "report": "coord.report.http:report_route",
+    "acquire_lock": "coord.locks.routes:acquire_lock",
+    "release_lock": "coord.locks.routes:release_lock",
+    "gate": "coord.locks.routes:gate",
 }
 
 json_values = st.recursive(
