@@ -241,20 +241,25 @@ class DemoDay:
 
     def finish(self) -> None:
         assert self.services is not None
-        day = self.local("09:00").date()
+        day = self.day
         print("\n$ python -m coord status")
         print(self.coord_cli("status").stdout.rstrip())
         self.report_path = self.out / f"report-{day.isoformat()}.html"
-        shown = self.report_path.relative_to(ROOT)
+        shown = _shown(self.report_path)
         print(f"\n$ python -m coord report --date {day.isoformat()} --out {shown}")
         done = self.coord_cli("report", "--date", day.isoformat(), "--out", str(self.report_path))
         print((done.stdout or done.stderr).rstrip())
         emails = sorted(self.mail_dir.glob("*.eml"))
-        print(f"\n{len(emails)} emails received by the mail sink, in {self.mail_dir.relative_to(ROOT)}:")
+        print(f"\n{len(emails)} emails received by the mail sink, in {_shown(self.mail_dir)}:")
         for path in emails:
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             print(f"  {path.name}: {message['Subject']}")
-        print(f"the report: {self.report_path.relative_to(ROOT)}")
+        print(f"the report: {_shown(self.report_path)}")
+
+
+def _shown(path: Path) -> Path:
+    """A path as a person would type it here: relative to the checkout when inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 class _SimTime:
