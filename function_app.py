@@ -25,6 +25,24 @@ def tick(timer: func.TimerRequest) -> None:
     logging.info("tick: %s", report.summary())
 
 
+@app.route(route="promotions", methods=["POST"])
+def start_promotion(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/promotions: start an ad-hoc promotion run (or plan it with dry_run)."""
+    return _serve("coord.promotion.http:start_promotion", req)
+
+
+@app.route(route="promotions/{id}", methods=["GET"])
+def get_promotion(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/promotions/{id}: a run, project by project."""
+    return _serve("coord.promotion.http:get_promotion", req)
+
+
+@app.route(route="promotions/{id}/cancel", methods=["POST"])
+def cancel_promotion(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/promotions/{id}/cancel: start no further deployments in the run."""
+    return _serve("coord.promotion.http:cancel_promotion", req)
+
+
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/status: the current matrix as JSON."""

@@ -17,6 +17,7 @@ from coord.eventfeed import DeploymentEvent
 from coord.notify import notify_all_deployed
 from coord.octopus import OctopusError
 from coord.poller import PollReport
+from coord.promotion.jobs import advance_active_runs, run_due_promotions
 from coord.report.job import send_due_report
 from coord.status import StatusView, build_status
 from coord.store import StoreError
@@ -128,6 +129,8 @@ def tick(services: Services) -> TickReport:
     else:
         report.poll = result
         report.poll_skipped = result is None
+    report.notes += run_due_promotions(services)
+    report.notes += advance_active_runs(services)
     report.notes += notify_all_deployed(services)
     daily = send_due_report(services, data_complete=result is not None and result.caught_up)
     if daily:

@@ -39,7 +39,7 @@ def _digest(*paths: Path) -> str:
 
 def ensure_python() -> None:
     """Create .venv and install requirements-dev.txt when it changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script also runs under older interpreters)
         sys.exit("coord needs Python 3.11 or newer")
     if not VENV_PYTHON.exists():
         say("creating .venv")

@@ -194,7 +194,7 @@ def main() -> int:
             sim.stop()
     print()
     print(
-        "| case | Octopus requests | table reads | table queries | table writes | CPU ms | peak MiB | wall s |"
+        "| case | Octopus requests | table reads | table queries | table writes | CPU ms | peak MiB | wall s |"  # noqa: E501
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for f in results:

@@ -15,22 +15,10 @@ from coord.cli.context import CliContext
 Command = Callable[[argparse.Namespace, CliContext], int]
 
 
-class CommandUnavailable(Exception):
-    """The command exists in the interface but this build has no implementation for it."""
-
-
-def _unavailable(name: str) -> Command:
-    def run(args: argparse.Namespace, context: CliContext) -> int:
-        msg = f"{name!r} is not available in this build"
-        raise CommandUnavailable(msg)
-
-    return run
-
-
 COMMANDS: dict[str, str | Command] = {
     "tick": "coord.cli.jobs:tick",
     "poll": "coord.cli.jobs:poll",
-    "promote": _unavailable("promote"),
+    "promote": "coord.cli.promote:run",
     "report": "coord.cli.report:run",
     "status": "coord.cli.jobs:status",
     "lock": "coord.cli.locks:lock",

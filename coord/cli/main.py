@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from coord.cli.commands import CommandUnavailable, resolve
+from coord.cli.commands import resolve
 from coord.cli.context import CliContext
 from coord.cli.errors import EXIT_JOB_FAILED, EXIT_USAGE, CliError
 from coord.cli.output import Console
@@ -57,8 +57,6 @@ def describe_error(exc: BaseException, *, debug: bool = False) -> tuple[int, lis
         return EXIT_USAGE, exc.problems
     if isinstance(exc, ConfigError):
         return EXIT_USAGE, [f"{exc.source}: {problem}" for problem in exc.problems]
-    if isinstance(exc, CommandUnavailable):
-        return EXIT_USAGE, [str(exc)]
     unreachable = _connection_error(exc)
     if unreachable is not None:
         return EXIT_USAGE, [unreachable]

@@ -24,12 +24,39 @@ _HORIZON = ("report", "horizon")  # (partition, row) of the first moment coord's
 
 
 def promotion_runs_between(services: Services, start: datetime, end: datetime) -> list[RunSummary]:
-    """Promotion runs that started or ended in [start, end).
+    """Promotion runs that started or ended in [start, end), as the report lists them."""
+    from coord.promotion.runner import runs  # noqa: PLC0415 (the report loads promotions only here)
 
-    Promotion runs are not stored by this build yet; the promotions store fills this in.
-    """
-    del services, start, end
-    return []
+    summaries = []
+    for run in runs(services).runs_between(start, end):
+        statuses = [step.status.value for step in run.steps]
+        summaries.append(
+            RunSummary(
+                run_id=run.id,
+                group=run.group,
+                source=run.source,
+                target=run.target,
+                outcome=_OUTCOMES.get(run.phase.value, "running"),
+                started=run.started or run.created,
+                finished=run.finished,
+                promotion=run.promotion,
+                deployed=statuses.count("succeeded"),
+                failed=statuses.count("failed"),
+                skipped=statuses.count("skipped"),
+                blocked=statuses.count("blocked"),
+            )
+        )
+    return sorted(summaries, key=lambda s: s.started)
+
+
+# Run phases as the report words them.
+_OUTCOMES = {
+    "Succeeded": "succeeded",
+    "Failed": "failed",
+    "RolledBack": "rolled back",
+    "Canceled": "canceled",
+    "Halting": "halted",
+}
 
 
 def record_skipped_slots(table: Table, slots: Iterable[Slot], now: datetime) -> int:

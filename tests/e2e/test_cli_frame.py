@@ -15,9 +15,6 @@ from coord.settings import SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["tick", "poll", "promote", "report", "status", "lock", "unlock", "check-config", "schema"]
-UNAVAILABLE = [
-    ["promote", "shop", "--from", "Staging", "--to", "Production"],
-]
 
 
 def coord(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -55,13 +52,6 @@ def test_every_command_has_help_with_examples_and_takes_now(command: str) -> Non
     assert "examples:" in result.stdout
     assert f"python -m coord {command}" in result.stdout.split("examples:")[1]
     assert "--now ISO-8601" in result.stdout
-
-
-@pytest.mark.parametrize("argv", UNAVAILABLE, ids=lambda argv: argv[0])
-def test_commands_without_an_implementation_say_so_in_one_line(argv: list[str]) -> None:
-    result = coord(*argv, "--now", "2026-11-26T18:30:00Z")
-    assert result.returncode == 2
-    assert result.stderr == f"coord: error: {argv[0]!r} is not available in this build\n"
 
 
 def test_a_missing_command_is_a_usage_error() -> None:

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from coord.eventfeed import (
+    MAX_REMEMBERED,
     OVERLAP,
     EventCursor,
     advance,
@@ -70,8 +71,6 @@ def test_reconciliation_is_due_on_first_poll_and_then_every_interval() -> None:
 
 
 def test_an_extreme_burst_is_remembered_only_up_to_the_cap() -> None:
-    from coord.eventfeed import MAX_REMEMBERED
-
     burst = [event(n, n / 100_000) for n in range(MAX_REMEMBERED + 50)]
     cursor = advance(None, NOW, burst)
     assert len(cursor.recent) == MAX_REMEMBERED

@@ -1,0 +1,170 @@
+"""Starting a promotion run: resolve names, read the matrix and Octopus's templates, plan, store.
+
+The same function serves `POST /api/promotions`, `python -m coord promote` and the schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from coord.octopus import OctopusClient
+from coord.plan import Allowed, Plan, PlanError, PromotionRequest, plan_promotion, releases_to_check
+from coord.promotion.errors import UnknownName
+from coord.promotion.model import Run, Window
+from coord.promotion.runner import advance_run, runs
+
+if TYPE_CHECKING:
+    from coord.bootstrap import Services
+    from coord.catalogue import Catalogue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StartCommand:
+    """What a caller asks for: a group from one environment to another, optionally a subset."""
+
+    group: str
+    source: str
+    target: str
+    projects: tuple[str, ...] | None = None
+    on_failure: Literal["halt", "rollback"] | None = None
+    dry_run: bool = False
+    trigger: str = "ad hoc"
+    promotion: str | None = None  # the `promotions` entry that scheduled it
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A plan (dry run) or a run that was stored (and advanced once)."""
+
+    plan: Plan
+    run: Run | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id that sorts by creation time and is unique: `20261126T183000Z-1a2b3c4d`."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def start_run(
+    services: Services, command: StartCommand, *, poll: bool = True, advance: bool = True
+) -> Started:
+    """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active."""
+    if poll:
+        from coord import app  # noqa: PLC0415 (coord.app wires this module into the tick)
+
+        app.poll(services)
+    config = services.config
+    group = config.groups.get(command.group)
+    if group is None:
+        known = ", ".join(sorted(config.groups)) or "none"
+        raise UnknownName(f"group {command.group!r} is not in coord.yaml (groups: {known})")
+    catalogue = _catalogue(services)
+    source = catalogue.environment(command.source)
+    target = catalogue.environment(command.target)
+    for name, found in ((command.source, source), (command.target, target)):
+        if found is None:
+            raise UnknownName(f"environment {name!r} not found in Octopus")
+    assert source is not None and target is not None
+    entry = config.promotion(command.promotion) if command.promotion else None
+    entry = entry or config.promotion_for(command.group, source.name, target.name)
+    selected = None
+    if command.projects:
+        selected = []
+        for name in command.projects:
+            canonical = group.canonical(name) or _by_id(group.projects, catalogue, name)
+            if canonical is None:
+                raise UnknownName(f"project {name!r} is not in group {command.group!r}")
+            selected.append(canonical)
+    request = PromotionRequest(
+        group=command.group,
+        projects=tuple(group.projects),
+        dependencies=group.dependencies(),
+        source_id=source.id,
+        target_id=target.id,
+        selected=tuple(selected) if selected is not None else None,
+        max_parallel=entry.max_parallel if entry else None,
+    )
+    cells = services.repo.matrix()
+    try:
+        wanted = releases_to_check(request, catalogue, cells)
+        allowed = {
+            release_id: allowed_targets(services.octopus, release_id, target.id) for release_id in wanted
+        }
+        plan = plan_promotion(request, catalogue, cells, allowed)
+    except PlanError as exc:
+        raise UnknownName(str(exc)) from exc
+    if command.dry_run:
+        return Started(plan)
+    now = services.clock.now()
+    run = Run(
+        id=new_run_id(now),
+        group=plan.group,
+        source_id=plan.source_id,
+        source=plan.source,
+        target_id=plan.target_id,
+        target=plan.target,
+        on_failure=command.on_failure or (entry.on_failure if entry else "halt"),
+        created=now,
+        steps=plan.steps,
+        group_project_ids=plan.group_project_ids,
+        dependencies=plan.dependencies,
+        max_parallel=request.max_parallel,
+        promotion=entry.name if entry else None,
+        trigger=command.trigger,
+        zone=config.timezone,
+        windows=tuple(Window(w.schedule, w.duration) for w in entry.windows) if entry else (),
+    )
+    runs(services).create(run)
+    log.info("promotion run %s created: %s %s -> %s", run.id, run.group, run.source, run.target)
+    if advance:
+        from coord.octopus import OctopusError  # noqa: PLC0415
+
+        try:
+            run = advance_run(services, run.id) or run
+        except OctopusError as exc:
+            log.warning("run %s will start on the next tick: %s", run.id, exc)
+    return Started(plan, run)
+
+
+def _catalogue(services: Services) -> Catalogue:
+    catalogue = services.names.load()
+    if not catalogue.projects or not catalogue.environments:
+        catalogue = services.poller.refresh_names()
+    return catalogue
+
+
+def _by_id(projects: list[str], catalogue: Catalogue, ref: str) -> str | None:
+    """A group project named by another of its Octopus names (id or slug)."""
+    info = catalogue.project(ref)
+    if info is None:
+        return None
+    for name in projects:
+        if catalogue.project(name) == info:
+            return name
+    return None
+
+
+def allowed_targets(octopus: OctopusClient, release_id: str, target_id: str) -> Allowed:
+    """Where Octopus lets the release go now, and, when not to `target_id`, the lifecycle's reason."""
+    template = octopus.deployment_template(release_id)
+    environments = frozenset(t.Id for t in template.PromoteTo)
+    tenants = {t.Id: frozenset(p.Id for p in t.PromoteTo) for t in template.TenantPromotions}
+    reason = ""
+    if target_id not in environments or any(target_id not in envs for envs in tenants.values()):
+        reason = _lifecycle_reason(octopus, release_id)
+    return Allowed(environments, tenants, reason)
+
+
+def _lifecycle_reason(octopus: OctopusClient, release_id: str) -> str:
+    """Which lifecycle phase holds the release back (octopus-api.md §4, release progression)."""
+    progression = octopus.release_progression(release_id)
+    for phase in progression.Phases:
+        if str(phase.Progress) != "Complete" and not phase.IsOptionalPhase:
+            return f"the lifecycle phase '{phase.Name}' is not complete"
+    return "the environment is not in the list of environments this release can be deployed to"
