@@ -13,6 +13,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from coord.alldeployed import completion_keys
+from coord.promotion.runner import runs
+from coord.promotion.store import active_key
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
@@ -28,6 +30,11 @@ def notify_all_deployed(services: Services) -> list[str]:
     completions = completion_keys(config, services.repo.matrix(), services.names.load())
     if not completions:
         return []
+    # While a promotion of the group into the environment runs, projects move one wave at a time
+    # and every moment between waves looks "complete"; the run's own outcome email reports those,
+    # and the set that stands once the run has ended is announced then.
+    promoting = {key for key, _ in runs(services).active()}
+    completions = [c for c in completions if active_key(c.group, c.environment_id) not in promoting]
     from coord.mail import Message  # noqa: PLC0415
     from coord.report.render import render_all_deployed  # noqa: PLC0415  (Jinja2 on first use)
 

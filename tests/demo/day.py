@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from pydantic import SecretStr
 from coord import app
 from coord.bootstrap import Services
 from coord.config import parse_config
+from coord.http import Request, serve
+from coord.promotion.http import start_promotion
 from coord.settings import Settings, StorageTarget
 from tests.demo.mailsink import MailSink
 from tests.octosim import SimServer, Simulator
@@ -118,7 +121,27 @@ STEPS: list[Step] = [
         "alice deploys Storefront 5.2.1 to Staging",
         _deploy("Storefront", "5.2.1", "Staging", "alice"),
     ),
+    Step(
+        "18:20",
+        "(the simulator will fail Storefront's next deployment to Production)",
+        lambda sim: sim.script_outcome(
+            project="Storefront", environment="Production", outcome="Failed", duration=timedelta(minutes=3)
+        ),
+    ),
+    Step(
+        "19:40",
+        "alice fixes Storefront again: 5.2.2 to Development",
+        _release_and_deploy("Storefront", "5.2.2", "Development", "alice"),
+    ),
+    Step(
+        "20:00",
+        "alice deploys Storefront 5.2.2 to Staging",
+        _deploy("Storefront", "5.2.2", "Staging", "alice"),
+    ),
 ]
+
+# Ad-hoc promotions an operator starts over HTTP (POST /api/promotions), by local time.
+AD_HOC = {"20:30": {"group": "shop", "from": "Staging", "to": "Production"}}
 
 
 class DemoDay:
@@ -192,6 +215,7 @@ class DemoDay:
         self.say("coord reads the past week of deployments on its first tick")
         self.day = self.sim.clock.now().astimezone(self.zone).date()
         steps = sorted(((self.local(s.at), s) for s in STEPS), key=lambda pair: pair[0])
+        ad_hoc = sorted((self.local(at), body) for at, body in AD_HOC.items())
         end = self.local("+1 07:10")
         while self.sim.clock.now() <= end:
             now = self.sim.clock.now()
@@ -199,11 +223,23 @@ class DemoDay:
                 _, step = steps.pop(0)
                 self.say(step.say)
                 step.act(self.sim)
+            while ad_hoc and ad_hoc[0][0] <= now:
+                _, body = ad_hoc.pop(0)
+                self.start_promotion(body)
             report = app.tick(services)
             self.narrate(report)
             self.sim.clock.advance(TICK)
         self.finish()
         return True
+
+    def start_promotion(self, body: dict[str, str]) -> None:
+        """What an operator's POST /api/promotions does, through the same route function."""
+        assert self.services is not None
+        self.say(f"ops: POST /api/promotions {json.dumps(body)}")
+        request = Request("POST", body=json.dumps(body).encode())
+        answer = serve(lambda r: start_promotion(r, self.services), request)
+        document = json.loads(answer.body)
+        self.say(f"  coord: {answer.status}, run {document.get('id')} {document.get('status', '')}".rstrip())
 
     def narrate(self, report: app.TickReport) -> None:
         if self.first_tick and report.poll is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ class _SaveToFolder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
-        subject = re.search(rb"^Subject: (.*)$", envelope.content, re.MULTILINE | re.IGNORECASE)
-        title = subject.group(1).decode(errors="replace") if subject else "message"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        title = str(message["Subject"] or "message")
         slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")[:60].lower()
         (self.folder / f"{self.count:02d}-{slug}.eml").write_bytes(envelope.content)
         return "250 Message accepted for delivery"

@@ -40,6 +40,14 @@ def test_the_demo_day_produces_the_emails_and_the_report_it_announces(
     announced_all_deployed = timeline.count("all deployed: shop in ")
     assert sum(s.startswith("shop is deployed to ") for s in subjects) == announced_all_deployed >= 2
     assert any(s.startswith("shop is deployed to Staging") for s in subjects)
+    # Production is announced when coord starts (already complete) and after the second run; the
+    # moments between the waves of a promotion are not announced, the run's outcome email is.
+    assert sum(s.startswith("shop is deployed to Production") for s in subjects) == 2
+    assert [s for s in subjects if s.startswith("Promotion shop")] == [
+        "Promotion shop Staging → Production rolled back",
+        "Promotion shop Staging → Production succeeded",
+    ]
+    assert "promotion evening: run" in timeline and "RolledBack" in timeline and "Succeeded" in timeline
     report_subjects = [s for s in subjects if s.startswith("coord daily report 2026-11-26")]
     assert len(report_subjects) == 1, subjects
     for message in emails:
