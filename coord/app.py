@@ -129,10 +129,11 @@ def tick(services: Services) -> TickReport:
     else:
         report.poll = result
         report.poll_skipped = result is None
-    report.notes += run_due_promotions(services)
+    fresh = result is not None and result.caught_up
+    report.notes += run_due_promotions(services, data_fresh=fresh)
     report.notes += advance_active_runs(services)
     report.notes += notify_all_deployed(services)
-    daily = send_due_report(services, data_complete=result is not None and result.caught_up)
+    daily = send_due_report(services, data_complete=fresh)
     if daily:
         report.notes.append(daily)
     report.notes += deliver_mail(services)

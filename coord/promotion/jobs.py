@@ -27,10 +27,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CHECKED = "checked"
+_PENDING = "pending-promotion"  # slots claimed whose run has not started yet
 
 
-def run_due_promotions(services: Services) -> list[str]:
-    """Start the run of each promotion whose schedule slot is due now; one note per thing done."""
+def run_due_promotions(services: Services, *, data_fresh: bool = True) -> list[str]:
+    """Start the run of each promotion whose schedule slot is due now; one note per thing done.
+
+    A due slot is claimed once and kept pending until its run starts. It waits while this
+    tick's poll could not vouch for fresh data (`data_fresh`) or Octopus cannot be reached,
+    and is retried on later ticks until it is an hour old; then it is recorded as skipped.
+    """
     now = services.clock.now()
     notes: list[str] = []
     table = services.store.table(SLOTS_TABLE)
@@ -48,23 +54,57 @@ def run_due_promotions(services: Services) -> list[str]:
         due, missed = classify_missed(slots, now)
         for slot in due:
             if claim(table, slot.key, data={"Promotion": promotion.name}):
-                notes.append(_run_slot(services, promotion, slot))
+                table.upsert(
+                    {
+                        "PartitionKey": _PENDING,
+                        "RowKey": slot.key,
+                        "Promotion": promotion.name,
+                        "Local": slot.local_time.isoformat(),
+                        "Utc": slot.utc_time.astimezone(UTC),
+                    }
+                )
         late = [slot for slot in missed if read_claim(table, slot.key) is None]
         if record_skipped_slots(table, late, now):
             notes.append(f"promotion {promotion.name}: {len(late)} missed slot(s) recorded as skipped")
         _save_checked(table, row, promotion.name, now)
+    notes += _start_pending(services, table, now, data_fresh=data_fresh)
     return notes
 
 
-def _run_slot(services: Services, promotion: Promotion, slot: Slot) -> str:
-    """Start the slot's run (its claim is already held); a slot that cannot run is recorded as skipped."""
+def _start_pending(services: Services, table: Table, now: datetime, *, data_fresh: bool) -> list[str]:
+    notes: list[str] = []
+    promotions = {p.name: p for p in services.config.promotions}
+    for row in table.partition(_PENDING):
+        slot = Slot(str(row["RowKey"]), datetime.fromisoformat(str(row["Local"])), row["Utc"])
+        promotion = promotions.get(str(row["Promotion"]))
+        if promotion is None or now - slot.utc_time >= MISSED_SLOT_GRACE:
+            record_skipped_slots(table, [slot], now)
+            table.delete(_PENDING, slot.key)
+            notes.append(f"promotion {row['Promotion']}: slot {slot.key} not started within an hour; skipped")
+            continue
+        if not data_fresh:
+            notes.append(f"promotion {promotion.name}: slot {slot.key} waits until a poll succeeds")
+            continue
+        note, done = _run_slot(services, promotion, slot)
+        notes.append(note)
+        if done:
+            table.delete(_PENDING, slot.key)
+    return notes
+
+
+def _run_slot(services: Services, promotion: Promotion, slot: Slot) -> tuple[str, bool]:
+    """Start the slot's run (its claim is already held); a note, and whether the slot is settled.
+
+    A slot in a deny window or behind a still-active run is recorded as skipped; one that failed
+    to start because Octopus did not answer stays pending for the next tick.
+    """
     table = services.store.table(SLOTS_TABLE)
     windows = promotion.windows
     denied = in_deny_window(windows, services.config.zone, slot.utc_time)
     if denied is not None:
         record_skipped_slots(table, [slot], services.clock.now())
         until = denied.ends.isoformat()
-        return f"promotion {promotion.name}: slot {slot.key} skipped (deny window until {until})"
+        return f"promotion {promotion.name}: slot {slot.key} skipped (deny window until {until})", True
     command = StartCommand(
         group=promotion.group,
         source=promotion.source,
@@ -76,15 +116,18 @@ def _run_slot(services: Services, promotion: Promotion, slot: Slot) -> str:
         started = start_run(services, command, poll=False)
     except RunConflict as exc:
         record_skipped_slots(table, [slot], services.clock.now())
-        return f"promotion {promotion.name}: slot skipped, run {exc.active_run_id} is still active"
-    except (PromotionError, OctopusError) as exc:
-        # The claim stays: a slot is tried once, and the failure is visible in the report.
+        return f"promotion {promotion.name}: slot skipped, run {exc.active_run_id} is still active", True
+    except OctopusError as exc:
+        log.warning("promotion %s: slot %s could not start yet: %s", promotion.name, slot.key, exc)
+        return f"promotion {promotion.name}: slot {slot.key} waits for Octopus ({exc})", False
+    except PromotionError as exc:
+        # A configuration the plan cannot start (an unknown name, say): retrying will not help.
         record_skipped_slots(table, [slot], services.clock.now())
         log.warning("promotion %s: slot %s could not start: %s", promotion.name, slot.key, exc)
-        return f"promotion {promotion.name}: slot skipped, could not start ({exc})"
+        return f"promotion {promotion.name}: slot skipped, could not start ({exc})", True
     run = started.run
     assert run is not None
-    return f"promotion {promotion.name}: run {run.id} started ({run.phase})"
+    return f"promotion {promotion.name}: run {run.id} started ({run.phase})", True
 
 
 def _save_checked(table: Table, row: Entity | None, name: str, now: datetime) -> None:

@@ -136,3 +136,46 @@ def test_after_downtime_a_recent_slot_runs_once_and_older_ones_are_skipped(
     ]
     assert runs_created(services)[-1] == datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # 16:00, 30 min late
     assert len(runs_created(services)) == 2
+
+
+def test_a_slot_due_while_octopus_is_down_starts_when_it_answers_again_within_the_hour(
+    octosim, azurite_connection_string, table_prefix, quick_retries
+) -> None:
+    services = installation(
+        octosim, azurite_connection_string, table_prefix, zone="Europe/London", cron="30 18 * * *"
+    )
+    sim = octosim.sim
+    sim.clock.set(datetime(2026, 11, 26, 18, 25, tzinfo=UTC))
+    outage = sim.faults.add(route="*", status=503)
+    notes: list[str] = []
+    while sim.clock.now() < datetime(2026, 11, 26, 18, 50, tzinfo=UTC):
+        sim.clock.advance(timedelta(minutes=5))
+        notes += app.tick(services).notes
+    assert runs_created(services) == []
+    assert any("waits until a poll succeeds" in note for note in notes), notes
+    sim.faults.remove(outage)
+    sim.clock.advance(timedelta(minutes=5))  # 18:55: Octopus is back, the slot is 25 minutes old
+    app.tick(services)
+    assert len(runs_created(services)) == 1
+    assert skipped(services) == []
+    app.tick(services)
+    assert len(runs_created(services)) == 1
+
+
+def test_a_slot_that_cannot_start_within_the_hour_is_skipped_and_reported(
+    octosim, azurite_connection_string, table_prefix, quick_retries
+) -> None:
+    services = installation(
+        octosim, azurite_connection_string, table_prefix, zone="Europe/London", cron="30 18 * * *"
+    )
+    sim = octosim.sim
+    sim.clock.set(datetime(2026, 11, 26, 18, 25, tzinfo=UTC))
+    outage = sim.faults.add(route="*", status=503)
+    while sim.clock.now() < datetime(2026, 11, 26, 19, 40, tzinfo=UTC):
+        sim.clock.advance(timedelta(minutes=15))
+        app.tick(services)
+    sim.faults.remove(outage)
+    sim.clock.advance(timedelta(minutes=5))
+    app.tick(services)
+    assert runs_created(services) == []
+    assert skipped(services) == ["promotion:nightly:2026-11-26T18:30+00:00"]

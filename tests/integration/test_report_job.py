@@ -154,7 +154,7 @@ def test_report_route_answers_html_404_and_400(
 
 
 def test_the_report_waits_for_the_poll_to_catch_up_after_an_outage(
-    octosim, azurite_connection_string, table_prefix, smtp_server
+    octosim, azurite_connection_string, table_prefix, smtp_server, quick_retries
 ) -> None:
     sim = octosim.sim
     services = installation(octosim, azurite_connection_string, table_prefix, smtp_server)
