@@ -332,13 +332,16 @@ def _record(deployment: Any, task: Any, release: Any) -> DeploymentRecord:
 
 
 def _with_task(record: DeploymentRecord, task: Any) -> DeploymentRecord:
+    state = parse_state(str(task.State))
     return replace(
         record,
-        state=parse_state(str(task.State)),
+        state=state,
         queue_time=task.QueueTime,
         start_time=task.StartTime,
         completed_time=task.CompletedTime,
-        duration=task.Duration or None,
+        # Octopus's Duration text of a running task changes every poll ("58 seconds", "1 minute"):
+        # kept once the task has completed, derivable from the start time until then.
+        duration=(task.Duration or None) if state.is_completed else None,
         error_message=(task.ErrorMessage or "")[:_ERROR_LIMIT],
         pending_interruptions=tuple(str(t) for t in (task.PendingInterruptionTypes or ())),
         task_updated=task.LastUpdatedTime,

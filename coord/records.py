@@ -122,7 +122,11 @@ def merge_records(existing: DeploymentRecord | None, observed: DeploymentRecord)
         # A task snapshot at least as new as the stored one is authoritative: it can even move a
         # task back (a rerun), while an older snapshot read by a slower concurrent poll is ignored.
         merged = replace(merged, **{name: getattr(observed, name) for name in _TASK_FIELDS})
-    return None if merged == existing else merged
+    # A running task's snapshot is refreshed every few minutes with nothing new in it; rewriting
+    # the row for its timestamp alone would cost a write per running deployment per poll.
+    if replace(merged, task_updated=existing.task_updated) == existing:
+        return None
+    return merged
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,3 +109,9 @@ def test_a_cell_that_learns_nothing_reports_no_change() -> None:
     ok = record(state=TaskState.SUCCESS)
     cell = update_cell(None, ok)
     assert update_cell(cell, ok) is None
+
+
+def test_a_newer_snapshot_with_nothing_new_is_no_change() -> None:
+    running = record(state=TaskState.EXECUTING, minutes=2)
+    refreshed = record(state=TaskState.EXECUTING, minutes=4)
+    assert merge_records(running, refreshed) is None
