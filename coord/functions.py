@@ -27,7 +27,10 @@ def serve_http(target: str, req: func.HttpRequest) -> func.HttpResponse:
     except Exception as exc:  # noqa: BLE001 (a settings or config error is reported, not raised)
         response = problem_response(Unavailable(f"coord is not configured: {exc}"))
     else:
-        response = serve(lambda r: route(r, services), request)
+        from coord.octopus import OctopusError  # noqa: PLC0415 (loaded with the first request)
+        from coord.store import StoreError  # noqa: PLC0415
+
+        response = serve(lambda r: route(r, services), request, unavailable=(OctopusError, StoreError))
     return _to_functions(response)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from coord.problems import BadRequest, Problem
+from coord.problems import BadRequest, Problem, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,20 @@ def problem_response(problem: Problem) -> Response:
     return Response(problem.status, body, "application/problem+json")
 
 
-def serve(route: Callable[[Request], Response], request: Request) -> Response:
-    """Run a route; turn caller errors into problem+json and anything else into a bare 500."""
+def serve(
+    route: Callable[[Request], Response],
+    request: Request,
+    unavailable: tuple[type[BaseException], ...] = (),
+) -> Response:
+    """Run a route; caller errors become problem+json, `unavailable` errors a 503, anything else a 500."""
     try:
         return route(request)
     except Problem as problem:
         return problem_response(problem)
+    except unavailable as exc:
+        # A dependency (Octopus, Table Storage) did not answer: worth retrying, not a bug.
+        log.warning("a dependency did not answer: %s", exc)
+        return problem_response(Unavailable(f"a service coord depends on did not answer: {exc}"))
     except Exception:
         log.exception("unexpected error while serving %s", getattr(route, "__name__", "a route"))
         return problem_response(_internal())

@@ -138,3 +138,19 @@ def test_a_route_without_settings_answers_with_a_problem_not_a_crash(functions, 
     reset_shared_services()
     assert response.status_code == 503
     assert "coord is not configured" in json.loads(response.get_body())["detail"]
+
+
+def test_a_route_whose_storage_is_down_answers_503_not_500(functions, configured, monkeypatch) -> None:
+    closed = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + "A" * 86 + "==;"
+        "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+    )
+    monkeypatch.setenv("COORD_STORAGE", closed)
+    reset_shared_services()
+    for name, request in (
+        ("get_promotion", func.HttpRequest("GET", "/api/promotions/x", body=b"", route_params={"id": "x"})),
+        ("status", func.HttpRequest("GET", "/api/status", body=b"")),
+    ):
+        response = functions[name].get_user_function()(request)
+        assert response.status_code == 503, (name, response.get_body()[:300])
+        assert response.mimetype == "application/problem+json"
