@@ -229,6 +229,14 @@ def test_acquire_sets_the_token_and_release_reads_it_from_the_acquiring_step(tmp
     assert locks_for(server.services).read("Production").holder is None
 
 
+def wait_until(condition, timeout: float = 30.0) -> None:
+    """Poll `condition` until it holds: a real bash process moves in real time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
 def test_a_second_deployment_waits_until_the_first_releases(tmp_path, server) -> None:
     first = acquire(tmp_path, server)
     assert first.finish()[0] == 0
@@ -236,8 +244,9 @@ def test_a_second_deployment_waits_until_the_first_releases(tmp_path, server) ->
     second = acquire(
         tmp_path, server, **{"Coord.Lock.Holder": "Catalog 2.4", "Octopus.Deployment.Id": "Deployments-42"}
     )
-    time.sleep(1.5)
-    assert second.process.poll() is None  # still waiting
+    # It has queued behind the holder and keeps waiting.
+    wait_until(lambda: len(locks_for(server.services).read("Production").queue) == 1)
+    assert second.process.poll() is None
     released_at = time.time()
     assert release(tmp_path, server, token)[0] == 0
     status, log = second.finish()
