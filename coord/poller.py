@@ -33,7 +33,6 @@ from coord.store import StaleState
 
 log = logging.getLogger(__name__)
 
-_ID_BATCH = 50  # ids per `?ids=` request: keeps URLs well under common proxy limits
 _ERROR_LIMIT = 4000  # characters of a task's error message kept on the record
 
 
@@ -234,13 +233,13 @@ class Poller:
         if not ids:
             return
         known = {i: inflight[i] for i in ids if i in inflight}
-        deployments = {d.Id: d for d in self._by_ids(self._octopus.deployments_by_ids, ids - set(known))}
+        deployments = {d.Id: d for d in self._octopus.deployments_by_ids(sorted(ids - set(known)))}
         task_ids = {d.TaskId for d in deployments.values() if d.TaskId} | {
             r.task_id for r in known.values() if r.task_id
         }
-        tasks = {t.Id: t for t in self._by_ids(self._octopus.tasks_by_ids, task_ids)}
+        tasks = {t.Id: t for t in self._octopus.tasks_by_ids(sorted(task_ids))}
         release_ids = {d.ReleaseId for d in deployments.values()}
-        releases = {r.Id: r for r in self._by_ids(self._octopus.releases, release_ids)}
+        releases = {r.Id: r for r in self._octopus.releases(sorted(release_ids))}
         observed: list[DeploymentRecord] = []
         for deployment in deployments.values():
             release = releases.get(deployment.ReleaseId)
@@ -261,14 +260,6 @@ class Poller:
         report.records_written += len(result.records)
         report.cells_written += len(result.cells)
         report.changed.extend(result.records)
-
-    @staticmethod
-    def _by_ids(fetch: Any, ids: Iterable[str]) -> list[Any]:
-        ordered = sorted(ids)
-        found: list[Any] = []
-        for i in range(0, len(ordered), _ID_BATCH):
-            found.extend(fetch(ordered[i : i + _ID_BATCH]))
-        return found
 
     def _save(
         self, old: EventCursor | None, new: EventCursor, etag: str | None

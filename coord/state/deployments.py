@@ -90,17 +90,6 @@ class DeploymentRepository:
 
     # --- records ------------------------------------------------------------------------
 
-    def get_records(self, records: Iterable[DeploymentRecord]) -> dict[str, tuple[DeploymentRecord, str]]:
-        """The stored rows for these deployments (located by their created date), with ETags."""
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for record in records:
-            wanted[codec.day_partition(record.created)].add(record.deployment_id)
-        found: dict[str, tuple[DeploymentRecord, str]] = {}
-        for partition, ids in wanted.items():
-            for entity in _rows(self._deployments, partition, ids):
-                found[entity["RowKey"]] = (codec.record_from_json(entity["Record"]), entity.etag)
-        return found
-
     def apply(
         self, observed: Iterable[DeploymentRecord], inflight: dict[str, DeploymentRecord] | None = None
     ) -> ApplyResult:
