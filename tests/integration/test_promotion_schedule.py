@@ -138,15 +138,18 @@ def test_after_downtime_a_recent_slot_runs_once_and_older_ones_are_skipped(
     assert len(runs_created(services)) == 2
 
 
+def nightly_with_octopus_down_from_18_25(octosim, connection: str, prefix: str):
+    """A 18:30 promotion, and every Octopus request answered 503 from 18:25 on."""
+    services = installation(octosim, connection, prefix, zone="Europe/London", cron="30 18 * * *")
+    octosim.sim.clock.set(datetime(2026, 11, 26, 18, 25, tzinfo=UTC))
+    return services, octosim.sim.faults.add(route="*", status=503)
+
+
 def test_a_slot_due_while_octopus_is_down_starts_when_it_answers_again_within_the_hour(
     octosim, azurite_connection_string, table_prefix, quick_retries
 ) -> None:
-    services = installation(
-        octosim, azurite_connection_string, table_prefix, zone="Europe/London", cron="30 18 * * *"
-    )
+    services, outage = nightly_with_octopus_down_from_18_25(octosim, azurite_connection_string, table_prefix)
     sim = octosim.sim
-    sim.clock.set(datetime(2026, 11, 26, 18, 25, tzinfo=UTC))
-    outage = sim.faults.add(route="*", status=503)
     notes: list[str] = []
     while sim.clock.now() < datetime(2026, 11, 26, 18, 50, tzinfo=UTC):
         sim.clock.advance(timedelta(minutes=5))
@@ -165,12 +168,8 @@ def test_a_slot_due_while_octopus_is_down_starts_when_it_answers_again_within_th
 def test_a_slot_that_cannot_start_within_the_hour_is_skipped_and_reported(
     octosim, azurite_connection_string, table_prefix, quick_retries
 ) -> None:
-    services = installation(
-        octosim, azurite_connection_string, table_prefix, zone="Europe/London", cron="30 18 * * *"
-    )
+    services, outage = nightly_with_octopus_down_from_18_25(octosim, azurite_connection_string, table_prefix)
     sim = octosim.sim
-    sim.clock.set(datetime(2026, 11, 26, 18, 25, tzinfo=UTC))
-    outage = sim.faults.add(route="*", status=503)
     while sim.clock.now() < datetime(2026, 11, 26, 19, 40, tzinfo=UTC):
         sim.clock.advance(timedelta(minutes=15))
         app.tick(services)
