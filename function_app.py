@@ -16,70 +16,70 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 @app.timer_trigger(schedule="%COORD_TICK_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def tick(timer: func.TimerRequest) -> None:
     """The heartbeat: poll Octopus, run what is due, send what is pending."""
-    from coord import app as coord_app
+    from coord import heartbeat
     from coord.bootstrap import shared_services
 
     if timer.past_due:
         logging.info("tick is running late; catching up")
-    report = coord_app.tick(shared_services())
+    report = heartbeat.tick(shared_services())
     logging.info("tick: %s", report.summary())
 
 
 @app.route(route="promotions", methods=["POST"])
 def start_promotion(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/promotions: start an ad-hoc promotion run (or plan it with dry_run)."""
-    return _serve("coord.promotion.http:start_promotion", req)
+    return _serve("coord.entrypoints.http.promotions:start_promotion", req)
 
 
 @app.route(route="promotions/{id}", methods=["GET"])
 def get_promotion(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/promotions/{id}: a run, project by project."""
-    return _serve("coord.promotion.http:get_promotion", req)
+    return _serve("coord.entrypoints.http.promotions:get_promotion", req)
 
 
 @app.route(route="promotions/{id}/cancel", methods=["POST"])
 def cancel_promotion(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/promotions/{id}/cancel: start no further deployments in the run."""
-    return _serve("coord.promotion.http:cancel_promotion", req)
+    return _serve("coord.entrypoints.http.promotions:cancel_promotion", req)
 
 
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/status: the current matrix as JSON."""
-    return _serve("coord.routes:status", req)
+    return _serve("coord.entrypoints.http.feed:status", req)
 
 
 @app.route(route="octopus/events", methods=["POST"])
 def octopus_events(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/octopus/events: the Octopus subscription webhook (X-Coord-Secret)."""
-    return _serve("coord.routes:octopus_events", req)
+    return _serve("coord.entrypoints.http.feed:octopus_events", req)
 
 
 @app.route(route="reports/{date}", methods=["GET"])
 def report(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/reports/{date}: the daily report of a local date, as HTML."""
-    return _serve("coord.report.http:report_route", req)
+    return _serve("coord.entrypoints.http.reports:report_route", req)
 
 
 @app.route(route="locks/{name}", methods=["POST"])
 def acquire_lock(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/locks/{name}: acquire a cross-project lock."""
-    return _serve("coord.locks.routes:acquire_lock", req)
+    return _serve("coord.entrypoints.http.locks:acquire_lock", req)
 
 
 @app.route(route="locks/{name}", methods=["DELETE"])
 def release_lock(req: func.HttpRequest) -> func.HttpResponse:
     """DELETE /api/locks/{name}?token=: release it."""
-    return _serve("coord.locks.routes:release_lock", req)
+    return _serve("coord.entrypoints.http.locks:release_lock", req)
 
 
 @app.route(route="gates/{group}/{environment}", methods=["GET"])
 def gate(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/gates/{group}/{environment}: is every project of the group current and successful there?"""
-    return _serve("coord.locks.routes:gate", req)
+    return _serve("coord.entrypoints.http.locks:gate", req)
 
 
 def _serve(target: str, req: func.HttpRequest) -> func.HttpResponse:
-    from coord.functions import serve_http
+    from coord.entrypoints.http.functions import serve_http
 
     return serve_http(target, req)

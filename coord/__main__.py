@@ -1,6 +1,6 @@
-"""`python -m coord COMMAND`: see coord/cli."""
+"""`python -m coord COMMAND`: see coord/entrypoints/cli."""
 
-from coord.cli import main
+from coord.entrypoints.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

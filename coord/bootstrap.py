@@ -19,10 +19,11 @@ from coord.config import CoordConfig, load_config
 from coord.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from coord.feed.names import NameCatalogue
+    from coord.feed.poller import Poller
+    from coord.feed.repository import DeploymentRepository
     from coord.mail import MailTransport, Outbox
     from coord.octopus import OctopusClient
-    from coord.poller import Poller
-    from coord.state import DeploymentRepository, NameCatalogue
     from coord.store import TableStore
 
 
@@ -54,13 +55,13 @@ class Services:
 
     @cached_property
     def repo(self) -> DeploymentRepository:
-        from coord.state import DeploymentRepository  # noqa: PLC0415
+        from coord.feed.repository import DeploymentRepository  # noqa: PLC0415
 
         return DeploymentRepository(self.store)
 
     @cached_property
     def names(self) -> NameCatalogue:
-        from coord.state import NameCatalogue  # noqa: PLC0415
+        from coord.feed.names import NameCatalogue  # noqa: PLC0415
 
         return NameCatalogue(self.store)
 
@@ -82,7 +83,7 @@ class Services:
     def poller(self) -> Poller:
         from datetime import timedelta  # noqa: PLC0415
 
-        from coord.poller import Poller, PollOptions  # noqa: PLC0415
+        from coord.feed.poller import Poller, PollOptions  # noqa: PLC0415
 
         options = PollOptions(backfill=timedelta(days=self.settings.backfill_days))
         return Poller(self.octopus, self.repo, self.names, options)

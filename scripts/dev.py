@@ -83,8 +83,14 @@ def azurite() -> Iterator[str]:
     port = free_port()
     binary = ROOT / "node_modules" / ".bin" / "azurite-table"
     args = [
-        str(binary), "--inMemoryPersistence", "--disableTelemetry", "--silent",
-        "--tableHost", "127.0.0.1", "--tablePort", str(port),
+        str(binary),
+        "--inMemoryPersistence",
+        "--disableTelemetry",
+        "--silent",
+        "--tableHost",
+        "127.0.0.1",
+        "--tablePort",
+        str(port),
     ]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

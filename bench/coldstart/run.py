@@ -23,7 +23,8 @@ CASES = {
     "python alone": "pass",
     "function_app (lazy, as shipped)": "import function_app",
     "function_app + everything a tick uses (eager)": (
-        "import function_app, coord.app, coord.poller, coord.store, coord.mail, coord.octopus, coord.config"
+        "import function_app, coord.heartbeat, coord.feed.poller, coord.store, coord.mail,"
+        " coord.octopus, coord.config"
     ),
 }
 

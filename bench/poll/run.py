@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import dev  # noqa: E402
 
+from coord.feed.names import NameCatalogue  # noqa: E402
+from coord.feed.poller import Poller, PollOptions  # noqa: E402
+from coord.feed.repository import DeploymentRepository  # noqa: E402
 from coord.octopus import OctopusClient  # noqa: E402
-from coord.poller import Poller, PollOptions  # noqa: E402
-from coord.state import DeploymentRepository, NameCatalogue  # noqa: E402
 from coord.store import TableStore  # noqa: E402
 
 API_KEY = "API-BENCHMARK0000000000000000000"

@@ -11,7 +11,7 @@ nothing in Production. Every deployment created through the API takes T (`--task
 after the simulator's queue delay.
 
 An ad-hoc run promotes the whole group from Staging to Production; then, as the timer would,
-each tick moves the simulator's clock by the tick interval and calls `coord.app.tick` until the
+each tick moves the simulator's clock by the tick interval and calls `coord.heartbeat.tick` until the
 run has ended. Reported:
 
 - the run's makespan (simulated time from the start request to the run's end) against the
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import dev  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from coord import app  # noqa: E402
+from coord import heartbeat  # noqa: E402
 from coord.bootstrap import Services  # noqa: E402
 from coord.config import parse_config  # noqa: E402
 from coord.promotion.model import Run  # noqa: E402
@@ -214,7 +214,7 @@ def promote(
     with SimServer(sim) as server:
         services = make_services(server, sim, connection, prefix, config_text(world, max_parallel))
         try:
-            app.poll(services)  # the history of Staging, as an installation that was already running
+            heartbeat.poll(services)  # the history of Staging, as an installation that was already running
             outcome = drive(label, world, sim, services, task=task, tick=tick)
         finally:
             services.close()
@@ -253,7 +253,7 @@ def drive(
         sim.clock.advance(tick)
         before = (client.request_count, store.operations.snapshot(), created(), client.request_counts)
         wall, cpu = time.perf_counter(), time.thread_time()
-        app.tick(services)
+        heartbeat.tick(services)
         spent_cpu = time.thread_time() - cpu
         coord_cpu += spent_cpu
         outcome.ticks.append(

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
-from coord.records import DeploymentRecord, MatrixCell, TaskState
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
 from coord.report.model import build_report, day_bounds
 from coord.report.render import render_report
 

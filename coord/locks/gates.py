@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from coord.catalogue import Catalogue, ProjectInfo
-from coord.records import MatrixCell
-from coord.versions import VersionConstraint, VersionError, parse_version
+from coord.domain.catalogue import Catalogue, ProjectInfo
+from coord.domain.records import MatrixCell
+from coord.domain.versions import VersionConstraint, VersionError, parse_version
 
 _OPERATOR_START = ("<", ">", "=", "!")
 

@@ -1,4 +1,4 @@
-"""The runner: advances one promotion run under its lease, applying what `coord.plan` decides.
+"""The runner: advances one promotion run under its lease, applying what `coord.promotion.plan` decides.
 
 Each advance re-reads the run (practice 3), reconciles steps left `starting` by a process that
 died, follows the run's own tasks with one request, reads the target environment's matrix, asks
@@ -19,7 +19,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError, OctopusRejected
-from coord.plan import (
+from coord.promotion.email import outcome_message
+from coord.promotion.model import DeploymentKind, RollbackStatus, Run, Step, StepStatus
+from coord.promotion.plan import (
     Finish,
     MarkRollback,
     MarkStep,
@@ -29,14 +31,12 @@ from coord.plan import (
     next_steps,
     observe_task,
 )
-from coord.promotion.email import outcome_message
-from coord.promotion.model import DeploymentKind, RollbackStatus, Run, Step, StepStatus
 from coord.promotion.store import RUNS_TABLE, RunStore, StoredRun
 from coord.store import Lease, LeaseLost, StoreError, acquire_lease, release_lease, renew_lease
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
-    from coord.records import MatrixCell
+    from coord.domain.records import MatrixCell
 
 log = logging.getLogger(__name__)
 

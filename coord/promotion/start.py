@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from coord.octopus import OctopusClient
-from coord.plan import Allowed, Plan, PlanError, PromotionRequest, plan_promotion, releases_to_check
 from coord.promotion.errors import UnknownName
 from coord.promotion.model import Run, Window
+from coord.promotion.plan import Allowed, Plan, PlanError, PromotionRequest, plan_promotion, releases_to_check
 from coord.promotion.runner import advance_run, runs
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
-    from coord.catalogue import Catalogue
+    from coord.domain.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,9 @@ def start_run(
 ) -> Started:
     """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active."""
     if poll:
-        from coord import app  # noqa: PLC0415 (coord.app wires this module into the tick)
+        from coord import heartbeat  # noqa: PLC0415 (coord.heartbeat wires this module into the tick)
 
-        app.poll(services)
+        heartbeat.poll(services)
     config = services.config
     group = config.groups.get(command.group)
     if group is None:

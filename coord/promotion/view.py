@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from coord.plan import Plan
 from coord.promotion.model import RollbackStatus, Run, Step
+from coord.promotion.plan import Plan
 
 
 def _time(value: datetime | None) -> str | None:

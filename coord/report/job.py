@@ -1,6 +1,6 @@
 """The daily report job: build a day's report from the store, and send it once per scheduled slot.
 
-Each tick looks for `report.schedule` slots since the last check (coord/schedule.py). A slot
+Each tick looks for `report.schedule` slots since the last check (coord/domain/schedule.py). A slot
 less than an hour old runs; an older one, missed while coord was down, is recorded as
 skipped and listed in the next report (interface.md, "Notification and schedule guarantees").
 The email's key is the date (`report:YYYY-MM-DD`), and the outbox records a key once, so
@@ -18,7 +18,8 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from coord.eventfeed import OVERLAP
+from coord.domain.schedule import MISSED_SLOT_GRACE, classify_missed, due_slots
+from coord.feed.events import OVERLAP
 from coord.report.model import ReportModel, build_report, day_bounds
 from coord.report.sources import (
     SLOTS_TABLE,
@@ -28,7 +29,6 @@ from coord.report.sources import (
     record_skipped_slots,
     skipped_slots_between,
 )
-from coord.schedule import MISSED_SLOT_GRACE, classify_missed, due_slots
 from coord.store import AlreadyExists, Entity, StaleState, Table, claim, read_claim
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import timedelta
 
-from coord.records import DeploymentRecord, TaskState
+from coord.domain.records import DeploymentRecord, TaskState
 
 
 def recoveries(

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from coord.catalogue import Catalogue, EnvironmentInfo
-from coord.records import DeploymentRecord, MatrixCell, TaskState
+from coord.domain.catalogue import Catalogue, EnvironmentInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
 from coord.report.metrics import lead_times, recoveries
 
 FAILURES = frozenset({TaskState.FAILED, TaskState.TIMED_OUT})

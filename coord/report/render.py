@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from coord.alldeployed import Completion
+from coord.alldeployed.completion import Completion
 from coord.report.model import DeploymentRow, MatrixRow, ReportModel
 from coord.report.templating import duration_text, inline_css, percent, render
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from coord.domain.schedule import Slot
 from coord.report.model import RunSummary, SkippedSlot
-from coord.schedule import Slot
 from coord.store import AlreadyExists, Table
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from coord import app
+from coord import heartbeat
 from coord.bootstrap import Services
 from coord.config import parse_config
-from coord.http import Request, serve
-from coord.promotion.http import start_promotion
+from coord.entrypoints.http.messages import Request, serve
+from coord.entrypoints.http.promotions import start_promotion
 from coord.settings import Settings, StorageTarget
 from tests.demo.mailsink import MailSink
 from tests.octosim import SimServer, Simulator
@@ -226,7 +226,7 @@ class DemoDay:
             while ad_hoc and ad_hoc[0][0] <= now:
                 _, body = ad_hoc.pop(0)
                 self.start_promotion(body)
-            report = app.tick(services)
+            report = heartbeat.tick(services)
             self.narrate(report)
             self.sim.clock.advance(TICK)
         self.finish()
@@ -241,7 +241,7 @@ class DemoDay:
         document = json.loads(answer.body)
         self.say(f"  coord: {answer.status}, run {document.get('id')} {document.get('status', '')}".rstrip())
 
-    def narrate(self, report: app.TickReport) -> None:
+    def narrate(self, report: heartbeat.TickReport) -> None:
         if self.first_tick and report.poll is not None:
             self.first_tick = False
             self.say(f"  coord recorded {report.poll.records_written} deployments from the past week")

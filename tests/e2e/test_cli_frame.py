@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from coord import __version__
-from coord.cli.main import main
-from coord.cli.output import Console
+from coord.entrypoints.cli.main import main
+from coord.entrypoints.cli.output import Console
 from coord.settings import SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,22 +11,22 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coord.http import Request, serve
+from coord.entrypoints.http.messages import Request, serve
 from tests.e2e.test_function_app import ROOT
 
 OPENAPI = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
 
 # operationId -> the route function that serves it (function_app.py registers the same targets).
 TARGETS = {
-    "start_promotion": "coord.promotion.http:start_promotion",
-    "get_promotion": "coord.promotion.http:get_promotion",
-    "cancel_promotion": "coord.promotion.http:cancel_promotion",
-    "status": "coord.routes:status",
-    "octopus_events": "coord.routes:octopus_events",
-    "report": "coord.report.http:report_route",
-    "acquire_lock": "coord.locks.routes:acquire_lock",
-    "release_lock": "coord.locks.routes:release_lock",
-    "gate": "coord.locks.routes:gate",
+    "start_promotion": "coord.entrypoints.http.promotions:start_promotion",
+    "get_promotion": "coord.entrypoints.http.promotions:get_promotion",
+    "cancel_promotion": "coord.entrypoints.http.promotions:cancel_promotion",
+    "status": "coord.entrypoints.http.feed:status",
+    "octopus_events": "coord.entrypoints.http.feed:octopus_events",
+    "report": "coord.entrypoints.http.reports:report_route",
+    "acquire_lock": "coord.entrypoints.http.locks:acquire_lock",
+    "release_lock": "coord.entrypoints.http.locks:release_lock",
+    "gate": "coord.entrypoints.http.locks:gate",
 }
 
 json_values = st.recursive(

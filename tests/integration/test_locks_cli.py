@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from coord.cli.context import CliContext
-from coord.cli.errors import EXIT_JOB_FAILED, CliError
-from coord.cli.locks import lock, unlock
-from coord.cli.output import Console
-from coord.cli.parser import build_parser
+from coord.entrypoints.cli.context import CliContext
+from coord.entrypoints.cli.errors import EXIT_JOB_FAILED, CliError
+from coord.entrypoints.cli.locks import lock, unlock
+from coord.entrypoints.cli.output import Console
+from coord.entrypoints.cli.parser import build_parser
 from tests.fixtures.coord import SMALL_CONFIG
 
 

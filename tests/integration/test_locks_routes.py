@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from coord.http import Request, serve
-from coord.locks.routes import acquire_lock, release_lock
+from coord.entrypoints.http.locks import acquire_lock, release_lock
+from coord.entrypoints.http.messages import Request, serve
 
 
 @pytest.fixture

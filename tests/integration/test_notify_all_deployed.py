@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from coord import app
+from coord import heartbeat
+from coord.alldeployed.job import notify_all_deployed
 from coord.config import parse_config
-from coord.notify import notify_all_deployed
 from tests.fixtures.coord import make_services
 
 CONFIG = """
@@ -35,7 +35,7 @@ def installation(octosim, connection, prefix, smtp_server):
 
 def settle(sim, services) -> None:
     sim.clock.advance(timedelta(minutes=5))
-    assert app.poll(services) is not None
+    assert heartbeat.poll(services) is not None
 
 
 def complete_staging(sim) -> None:
@@ -54,7 +54,7 @@ def notify_from_threads(octosim, connection, prefix, smtp_server, count: int) ->
         try:
             barrier.wait()
             results[n] = notify_all_deployed(services)
-            app.deliver_mail(services)
+            heartbeat.deliver_mail(services)
         finally:
             services.close()
 
@@ -80,7 +80,7 @@ def test_all_deployed_is_sent_once_under_concurrency_duplicates_and_restarts_the
     assert sum(len(notes) for notes in results) == 1
     for _ in range(3):  # repeated ticks, and a restart
         assert notify_all_deployed(services) == []
-        app.deliver_mail(services)
+        heartbeat.deliver_mail(services)
         services.close()
         services = installation(octosim, azurite_connection_string, table_prefix, smtp_server)
     # The same deployments again (a webhook delivered twice, a poll re-reading them) change nothing.
@@ -104,15 +104,15 @@ def test_all_deployed_is_sent_once_under_concurrency_duplicates_and_restarts_the
     sim.create_release("Identity", "1.2.0")
     sim.deploy("Identity", "1.2.0", "Staging", check_lifecycle=False, duration=timedelta(minutes=20))
     sim.clock.advance(timedelta(minutes=1))
-    app.poll(services)
+    heartbeat.poll(services)
     assert notify_all_deployed(services) == []
     settle(sim, services)
     sim.clock.advance(timedelta(minutes=20))
-    app.poll(services)
+    heartbeat.poll(services)
     results = notify_from_threads(octosim, azurite_connection_string, table_prefix, smtp_server, 4)
     assert sum(len(notes) for notes in results) == 1
     assert notify_all_deployed(services) == []
-    app.deliver_mail(services)
+    heartbeat.deliver_mail(services)
     services.close()
     assert len(smtp_server.messages) == 2
     assert "Identity 1.2.0" in smtp_server.messages[1]["Subject"]
@@ -131,6 +131,6 @@ def test_a_failed_deployment_holds_the_notice_until_a_success(
     sim.deploy("Payments", "0.9.0", "Staging", tenant="Globex", check_lifecycle=False)
     settle(sim, services)
     assert len(notify_all_deployed(services)) == 1
-    app.deliver_mail(services)
+    heartbeat.deliver_mail(services)
     services.close()
     assert len(smtp_server.messages) == 1

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from coord.http import Request, serve
-from coord.promotion.http import cancel_promotion, get_promotion, start_promotion
+from coord.entrypoints.http.messages import Request, serve
+from coord.entrypoints.http.promotions import cancel_promotion, get_promotion, start_promotion
 from tests.integration import test_promotion_world as promotion_world
 from tests.integration.test_promotion_world import PromotionWorld
 

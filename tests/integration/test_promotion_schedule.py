@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from coord import app
+from coord import heartbeat
 from coord.config import parse_config
 from coord.promotion.jobs import advance_active_runs, run_due_promotions
 from coord.promotion.store import RUNS_TABLE
@@ -33,7 +33,7 @@ def installation(octosim, connection: str, prefix: str, *, zone: str, cron: str,
     text = CONFIG.format(zone=zone, cron=cron, windows=windows)
     services = make_services(octosim, connection, prefix, parse_config(text, "test"))
     prepare_world(octosim.sim)
-    app.poll(services)
+    heartbeat.poll(services)
     return services
 
 
@@ -125,7 +125,7 @@ def test_after_downtime_a_recent_slot_runs_once_and_older_ones_are_skipped(
     run_due_promotions(services)  # runs the 10:00 slot
     for _ in range(20):  # and that run ends
         octosim.sim.clock.advance(60)
-        app.poll(services)
+        heartbeat.poll(services)
         advance_active_runs(services)
     assert len(runs_created(services)) == 1
     octosim.sim.clock.set(datetime(2026, 11, 26, 16, 30, tzinfo=UTC))  # then down for six hours
@@ -153,15 +153,15 @@ def test_a_slot_due_while_octopus_is_down_starts_when_it_answers_again_within_th
     notes: list[str] = []
     while sim.clock.now() < datetime(2026, 11, 26, 18, 50, tzinfo=UTC):
         sim.clock.advance(timedelta(minutes=5))
-        notes += app.tick(services).notes
+        notes += heartbeat.tick(services).notes
     assert runs_created(services) == []
     assert any("waits until a poll succeeds" in note for note in notes), notes
     sim.faults.remove(outage)
     sim.clock.advance(timedelta(minutes=5))  # 18:55: Octopus is back, the slot is 25 minutes old
-    app.tick(services)
+    heartbeat.tick(services)
     assert len(runs_created(services)) == 1
     assert skipped(services) == []
-    app.tick(services)
+    heartbeat.tick(services)
     assert len(runs_created(services)) == 1
 
 
@@ -172,9 +172,9 @@ def test_a_slot_that_cannot_start_within_the_hour_is_skipped_and_reported(
     sim = octosim.sim
     while sim.clock.now() < datetime(2026, 11, 26, 19, 40, tzinfo=UTC):
         sim.clock.advance(timedelta(minutes=15))
-        app.tick(services)
+        heartbeat.tick(services)
     sim.faults.remove(outage)
     sim.clock.advance(timedelta(minutes=5))
-    app.tick(services)
+    heartbeat.tick(services)
     assert runs_created(services) == []
     assert skipped(services) == ["promotion:nightly:2026-11-26T18:30+00:00"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
-from coord import app
+from coord import heartbeat
 from coord.bootstrap import Services
 from coord.config import parse_config
 from coord.promotion.runner import LEASE_TTL, advance_run
@@ -70,7 +70,7 @@ class PromotionWorld:
         if seconds:
             self.sim.clock.advance(seconds)
         services = services or self.services
-        app.poll(services)
+        heartbeat.poll(services)
         from coord.promotion.jobs import advance_active_runs  # noqa: PLC0415
 
         advance_active_runs(services)
@@ -139,7 +139,7 @@ def build_world(octosim, connection: str, prefix: str, *, on_failure: str = "hal
     )
     prepare_world(octosim.sim)
     world = PromotionWorld(services, octosim, connection, prefix)
-    app.poll(services)
+    heartbeat.poll(services)
     return world
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-from coord import app
+from coord import heartbeat
 from coord.config import parse_config
-from coord.http import Request, serve
-from coord.report.http import report_route
+from coord.entrypoints.http.messages import Request, serve
+from coord.entrypoints.http.reports import report_route
 from coord.report.job import build_day, send_due_report
 from tests.fixtures.coord import make_services
 
@@ -38,9 +38,9 @@ def installation(octosim, connection, prefix, smtp_server):
 
 def tick(services) -> str | None:
     """The report's part of a tick: poll, the report job, then mail."""
-    app.poll(services)
+    heartbeat.poll(services)
     note = send_due_report(services)
-    app.deliver_mail(services)
+    heartbeat.deliver_mail(services)
     return note
 
 
@@ -67,7 +67,7 @@ def test_the_report_is_sent_once_at_its_slot_for_the_previous_day(
         own = installation(octosim, azurite_connection_string, table_prefix, smtp_server)
         try:
             results.append(send_due_report(own))
-            app.deliver_mail(own)
+            heartbeat.deliver_mail(own)
         finally:
             own.close()
 
@@ -158,14 +158,14 @@ def test_the_report_waits_for_the_poll_to_catch_up_after_an_outage(
 ) -> None:
     sim = octosim.sim
     services = installation(octosim, azurite_connection_string, table_prefix, smtp_server)
-    app.tick(services)
+    heartbeat.tick(services)
     # Late in the day, a deployment finishes at 23:58; coord is down from 22:00 until morning.
     move_to(sim, datetime(2026, 11, 26, 23, 50, tzinfo=UTC))
     late = sim.deploy("Catalog", "2.3.0", "Production", check_lifecycle=False, duration=timedelta(minutes=8))
     # At 07:00 Octopus answers every events request with a 503: the report must not go out.
     move_to(sim, datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
     outage = sim.faults.add(route="GET /events", status=503)
-    first = app.tick(services)
+    first = heartbeat.tick(services)
     assert any("poll failed" in note for note in first.notes), first.notes
     assert any("waiting until the poll has caught up" in note for note in first.notes)
     assert services.outbox.entry("report:2026-11-26") is None
@@ -173,11 +173,11 @@ def test_the_report_waits_for_the_poll_to_catch_up_after_an_outage(
     # Octopus is back at 07:40 (past the one-hour grace of a missed slot): the report follows.
     sim.faults.remove(outage)
     move_to(sim, datetime(2026, 11, 27, 7, 40, tzinfo=UTC))
-    second = app.tick(services)
+    second = heartbeat.tick(services)
     assert any("report 2026-11-26: queued" in note for note in second.notes), second.notes
     assert len(smtp_server.messages) == 1
     model = build_day(services, date(2026, 11, 26))
     assert model is not None
     assert late in {row.deployment_id for s in model.environments for row in (*s.problems, *s.successes)}
-    app.tick(services)
+    heartbeat.tick(services)
     assert len(smtp_server.messages) == 1

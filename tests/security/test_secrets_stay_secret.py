@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from pydantic import SecretStr
 
-from coord import app, routes
+from coord import heartbeat
 from coord.config import parse_config
-from coord.http import Request, serve
+from coord.entrypoints.http import feed as routes
+from coord.entrypoints.http.messages import Request, serve
 from coord.report.job import build_day
 from coord.report.render import render_report
 from tests.fixtures.coord import make_services
@@ -75,9 +76,9 @@ def test_a_day_with_faults_leaks_no_secret_anywhere(leaky_world, azurite_connect
         sim.create_release("Catalog", f"7.{hour}.0")
         sim.deploy("Catalog", f"7.{hour}.0", "Development", outcome="Failed" if hour == 1 else "Success")
         sim.clock.advance(timedelta(minutes=30))
-        seen.append(app.tick(services).summary())
+        seen.append(heartbeat.tick(services).summary())
         sim.clock.advance(timedelta(minutes=30))
-        seen.append(app.tick(services).summary())
+        seen.append(heartbeat.tick(services).summary())
     # Errors the caller sees: a wrong webhook secret, a bad body, Octopus refusing the key.
     for headers, body in (({"X-Coord-Secret": "wrong"}, b"{}"), ({"X-Coord-Secret": WEBHOOK_SECRET}, b"{")):
         answer = serve(
@@ -85,7 +86,7 @@ def test_a_day_with_faults_leaks_no_secret_anywhere(leaky_world, azurite_connect
         )
         seen.append(answer.body.decode())
     sim.clock.set(sim.clock.now().replace(hour=7, minute=5) + timedelta(days=1))
-    seen.append(app.tick(services).summary())
+    seen.append(heartbeat.tick(services).summary())
     model = build_day(services, (sim.clock.now() - timedelta(days=1)).date())
     assert model is not None
     seen += list(render_report(model))

@@ -36,14 +36,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from coord import app
+from coord import heartbeat
 from coord.bootstrap import Services
 from coord.config import parse_config
+from coord.domain.records import DeploymentRecord
 from coord.octopus import OctopusClient
 from coord.octopus.retry import RetryPolicy
 from coord.promotion.model import Run
 from coord.promotion.runner import runs
-from coord.records import DeploymentRecord
 from coord.settings import Settings, StorageTarget
 from coord.store import StoreError
 from tests.fixtures.smtp import DROP, SmtpServer, run_smtp_server
@@ -516,7 +516,7 @@ class Soak:
     def tick_in_process(self, services: Services, label: str) -> None:
         self.figures.ticks[label] += 1
         try:
-            report = app.tick(services)
+            report = heartbeat.tick(services)
         except StoreError as exc:
             if self.azurite_down:
                 self.figures.ticks["failed cleanly: Azurite down"] += 1

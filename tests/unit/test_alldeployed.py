@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from coord.alldeployed import completion_keys
+from coord.alldeployed.completion import completion_keys
 from coord.config import parse_config
-from coord.records import TaskState
+from coord.domain.records import TaskState
 from tests.unit.test_report_world import CATALOGUE, Deployments
 
 CONFIG = parse_config(

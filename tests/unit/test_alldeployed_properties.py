@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coord.alldeployed import completion_keys
-from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.alldeployed.completion import completion_keys
 from coord.config import parse_config
-from coord.records import DeploymentRecord, MatrixCell, TaskState, update_cell
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState, update_cell
 
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
 PROJECTS = ["P1", "P2", "P3", "P4"]

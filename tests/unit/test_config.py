@@ -8,7 +8,7 @@ from textwrap import dedent
 import pytest
 
 from coord.config import ConfigError, ConfigProblem, load_config, lookup, parse_config, resolve_names
-from coord.versions import parse_version
+from coord.domain.versions import parse_version
 
 ROOT = Path(__file__).resolve().parents[2]
 

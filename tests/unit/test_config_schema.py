@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coord.cli.schema import config_schema, schema_text
+from coord.entrypoints.cli.schema import config_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,8 @@ def test_the_schema_forbids_unknown_keys_and_knows_the_aliases() -> None:
 
 def test_config_and_settings_import_no_azure_or_http_library() -> None:
     code = (
-        "import sys, coord.config, coord.settings, coord.schedule, coord.versions, coord.cli.parser;"
+        "import sys, coord.config, coord.settings, coord.domain.schedule, coord.domain.versions,"
+        " coord.entrypoints.cli.parser;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'azure', 'httpx', 'jinja2'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coord.cli.parser import build_parser
+from coord.entrypoints.cli.parser import build_parser
 from coord.settings import SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]

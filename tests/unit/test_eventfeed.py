@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from coord.eventfeed import (
+from coord.feed.events import (
     MAX_REMEMBERED,
     OVERLAP,
     EventCursor,

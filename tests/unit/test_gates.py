@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
+from coord.domain.versions import parse_version
 from coord.locks.gates import Member, WishError, check_gate, parse_wishes
-from coord.records import DeploymentRecord, MatrixCell, TaskState
-from coord.versions import parse_version
 
 T = datetime(2026, 11, 26, 9, tzinfo=UTC)
 ENV = "Environments-2"

@@ -9,9 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.config.fields import parse_dependency
-from coord.plan import (
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
+from coord.promotion.model import (
+    Decision,
+    DeploymentKind,
+    RollbackStatus,
+    Run,
+    RunPhase,
+    StepStatus,
+    Window,
+)
+from coord.promotion.plan import (
     Allowed,
     Finish,
     MarkRollback,
@@ -26,16 +36,6 @@ from coord.plan import (
     plan_promotion,
     releases_to_check,
 )
-from coord.promotion.model import (
-    Decision,
-    DeploymentKind,
-    RollbackStatus,
-    Run,
-    RunPhase,
-    StepStatus,
-    Window,
-)
-from coord.records import DeploymentRecord, MatrixCell, TaskState
 
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
 STAGING, PROD = "Environments-2", "Environments-3"

@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coord.records import DeploymentRecord, TaskState, id_number, merge_records, parse_state, update_cell
+from coord.domain.records import (
+    DeploymentRecord,
+    TaskState,
+    id_number,
+    merge_records,
+    parse_state,
+    update_cell,
+)
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from coord.records import TaskState
+from coord.domain.records import TaskState
 from coord.report.model import SkippedSlot, build_report, day_bounds
 from tests.unit.test_report_world import CATALOGUE, Deployments
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from coord.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
-from coord.records import DeploymentRecord, MatrixCell, TaskState, update_cell
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState, update_cell
 
 CATALOGUE = Catalogue(
     projects={

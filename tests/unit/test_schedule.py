@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coord.schedule import (
+from coord.domain.schedule import (
     CronError,
     Slot,
     check_cron,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coord.versions import VersionConstraint, VersionError, parse_version
+from coord.domain.versions import VersionConstraint, VersionError, parse_version
 
 # The order Octopus gives these (OctopusDeploy/Versioning OctopusVersionCompareTests and SemVer 2 §11).
 ASCENDING = [

@@ -1,0 +1,2 @@
+"""The "all deployed" notification: which groups are complete in an environment (pure), and its
+once-only email."""

@@ -1,0 +1,58 @@
+"""The "all deployed" job: email each rule's recipients once when a group reaches an environment.
+
+The decision is pure (coord/alldeployed/completion.py); this module applies it. The once-key is the
+outbox's own row key: `Outbox.enqueue` inserts a key once and reports False to everyone
+after the first, under concurrent ticks, duplicate webhooks and restarts alike. Claiming a
+separate key first would leave a gap (claimed, then crashed before enqueueing) in which the
+email would be lost for good; with one insert there is no such gap.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from coord.alldeployed.completion import completion_keys
+from coord.promotion.runner import runs
+from coord.promotion.store import active_key
+
+if TYPE_CHECKING:
+    from coord.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+
+def notify_all_deployed(services: Services) -> list[str]:
+    """Queue one email per newly complete (group, environment, version set); notes of what was queued."""
+    config = services.config
+    if config.notify is None or not config.notify.all_deployed or config.mail is None:
+        return []
+    completions = completion_keys(config, services.repo.matrix(), services.names.load())
+    if not completions:
+        return []
+    # While a promotion of the group into the environment runs, projects move one wave at a time
+    # and every moment between waves looks "complete"; the run's own outcome email reports those,
+    # and the set that stands once the run has ended is announced then.
+    promoting = {key for key, _ in runs(services).active()}
+    completions = [c for c in completions if active_key(c.group, c.environment_id) not in promoting]
+    from coord.mail import Message  # noqa: PLC0415
+    from coord.report.render import render_all_deployed  # noqa: PLC0415  (Jinja2 on first use)
+
+    notes = []
+    for completion in completions:
+        # A read first: a set that is still complete tick after tick costs one read, not a render.
+        if services.outbox.entry(completion.key) is not None:
+            continue
+        subject, html, text = render_all_deployed(completion, config.zone)
+        message = Message(
+            key=completion.key,
+            sender=config.mail.sender,
+            to=completion.to,
+            subject=subject,
+            html=html,
+            text=text,
+        )
+        if services.outbox.enqueue(message):
+            log.info("all deployed: %s in %s (%s)", completion.group, completion.environment, completion.key)
+            notes.append(f"all deployed: {completion.group} in {completion.environment}, email queued")
+    return notes

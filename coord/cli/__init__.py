@@ -1,5 +1,0 @@
-"""`python -m coord`: the command line (argparse); commands are looked up in `commands.COMMANDS`."""
-
-from coord.cli.main import main
-
-__all__ = ["main"]

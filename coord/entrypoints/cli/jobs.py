@@ -1,0 +1,57 @@
+"""The jobs of the command line: the same application functions the timer and routes call."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from coord import heartbeat
+from coord.bootstrap import Services
+from coord.entrypoints.cli.context import CliContext
+from coord.entrypoints.cli.output import wants_colour
+from coord.feed.status import render_status_table
+
+EXIT_OK = 0
+
+
+@contextmanager
+def services_for(context: CliContext) -> Iterator[Services]:
+    """Services built from the command's settings, configuration and `--now`."""
+    services = Services(settings=context.settings(), config=context.config(), clock=context.clock)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def poll(args: argparse.Namespace, context: CliContext) -> int:
+    """`coord poll`: read Octopus into the stored state."""
+    with services_for(context) as services:
+        context.console.progress(f"polling {services.settings.octopus_server_url} ...")
+        report = heartbeat.poll(services)
+        if report is None:
+            context.console.print("another poll is running; nothing done")
+        else:
+            context.console.print(f"poll: {report.summary()}")
+    return EXIT_OK
+
+
+def tick(args: argparse.Namespace, context: CliContext) -> int:
+    """`coord tick`: one heartbeat, as the timer function runs it."""
+    with services_for(context) as services:
+        report = heartbeat.tick(services)
+        context.console.print(f"tick: {report.summary()}")
+    return EXIT_OK
+
+
+def status(args: argparse.Namespace, context: CliContext) -> int:
+    """`coord status [--json] [--all]`: the current matrix."""
+    with services_for(context) as services:
+        view = heartbeat.status(services, all_projects=bool(getattr(args, "all", False)))
+    if getattr(args, "json", False):
+        context.console.print(json.dumps(view.to_json(), indent=2))
+    else:
+        context.console.print(render_status_table(view, color=wants_colour(context.console.out)))
+    return EXIT_OK

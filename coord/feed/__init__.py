@@ -1,0 +1,2 @@
+"""The feed and the matrix: Octopus's events read incrementally into deployment records, the
+current matrix, the webhook receiver's parsing, and the status view."""

@@ -1,0 +1,67 @@
+"""The space's names (projects, environments, tenants) kept in Table Storage.
+
+One row per item, so a space of thousands of projects stays far below the 64 KiB
+property limit, and a refresh writes only the rows whose content changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.store import BatchOp, TableStore
+
+_PARTITION = "catalogue"
+_KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
+
+
+class NameCatalogue:
+    """Reads and refreshes the stored catalogue of names."""
+
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    def load(self) -> Catalogue:
+        """The stored catalogue (empty before the first refresh)."""
+        found: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
+        for entity in self._store.table("state").partition(_PARTITION):
+            kind, _, item_id = str(entity["RowKey"]).partition("|")
+            if kind in _KINDS:
+                found[kind][item_id] = _decode(kind, entity["Data"])
+        return Catalogue(
+            projects=found["project"], environments=found["environment"], tenants=found["tenant"]
+        )
+
+    def refresh(self, fresh: Catalogue) -> int:
+        """Store `fresh`, writing only changed rows; returns how many rows were written or removed."""
+        table = self._store.table("state")
+        stored = {e["RowKey"]: e["Data"] for e in table.partition(_PARTITION)}
+        wanted: dict[str, str] = {}
+        for kind, items in (
+            ("project", fresh.projects),
+            ("environment", fresh.environments),
+            ("tenant", fresh.tenants),
+        ):
+            for item_id, item in items.items():
+                wanted[f"{kind}|{item_id}"] = json.dumps(asdict(item), sort_keys=True)
+        ops: list[BatchOp] = [
+            ("upsert", {"PartitionKey": _PARTITION, "RowKey": key, "Data": data}, None)
+            for key, data in wanted.items()
+            if stored.get(key) != data
+        ]
+        ops += [
+            ("delete", {"PartitionKey": _PARTITION, "RowKey": key}, None)
+            for key in stored
+            if key not in wanted
+        ]
+        table.write_batch(ops)
+        return len(ops)
+
+
+def _decode(kind: str, data: str) -> Any:
+    values = json.loads(data)
+    if kind == "tenant":
+        values["project_environments"] = {k: tuple(v) for k, v in values["project_environments"].items()}
+    return _KINDS[kind](**values)
