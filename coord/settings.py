@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from coord.domain.schedule import CronError, check_cron
+from coord.schedules.cron import CronError, check_cron
 
 # Where function_app.py lives: the package's parent folder, in Azure and in a checkout alike.
 APP_ROOT = Path(__file__).resolve().parent.parent

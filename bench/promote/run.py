@@ -52,6 +52,7 @@ from pydantic import SecretStr  # noqa: E402
 from coord import heartbeat  # noqa: E402
 from coord.bootstrap import Services  # noqa: E402
 from coord.config import parse_config  # noqa: E402
+from coord.feed import service as feed_service  # noqa: E402
 from coord.promotion.model import Run  # noqa: E402
 from coord.promotion.runner import runs  # noqa: E402
 from coord.promotion.start import StartCommand, start_run  # noqa: E402
@@ -214,7 +215,7 @@ def promote(
     with SimServer(sim) as server:
         services = make_services(server, sim, connection, prefix, config_text(world, max_parallel))
         try:
-            heartbeat.poll(services)  # the history of Staging, as an installation that was already running
+            feed_service.poll(services)  # the history of Staging, as an installation that was already running
             outcome = drive(label, world, sim, services, task=task, tick=tick)
         finally:
             services.close()

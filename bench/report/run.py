@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
-from coord.report.model import build_report, day_bounds
+from coord.report.build import build_report
+from coord.report.model import day_bounds
 from coord.report.render import render_report
 
 DAY = date(2026, 11, 26)

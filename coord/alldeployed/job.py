@@ -35,8 +35,8 @@ def notify_all_deployed(services: Services) -> list[str]:
     # and the set that stands once the run has ended is announced then.
     promoting = {key for key, _ in runs(services).active()}
     completions = [c for c in completions if active_key(c.group, c.environment_id) not in promoting]
+    from coord.alldeployed.email import render_all_deployed  # noqa: PLC0415  (Jinja2 on first use)
     from coord.mail import Message  # noqa: PLC0415
-    from coord.report.render import render_all_deployed  # noqa: PLC0415  (Jinja2 on first use)
 
     notes = []
     for completion in completions:

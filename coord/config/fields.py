@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from coord.domain.schedule import CronError, check_cron
 from coord.domain.versions import VersionConstraint, VersionError
+from coord.schedules.cron import CronError, check_cron
 
 
 def _custom(message: str) -> PydanticCustomError:

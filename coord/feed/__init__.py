@@ -1,2 +1,2 @@
-"""The feed and the matrix: Octopus's events read incrementally into deployment records, the
-current matrix, the webhook receiver's parsing, and the status view."""
+"""The feed and the matrix: Octopus's events read incrementally into deployment records and the
+current matrix, webhook events recorded at once, and the status view."""

@@ -12,13 +12,13 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from coord.domain.schedule import MISSED_SLOT_GRACE, Slot, classify_missed, due_slots, in_deny_window
 from coord.octopus import OctopusError
 from coord.promotion.errors import PromotionError, RunConflict
 from coord.promotion.runner import advance_run, runs
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.store import ORPHAN_AFTER
-from coord.report.sources import SLOTS_TABLE, record_skipped_slots
+from coord.schedules.cron import MISSED_SLOT_GRACE, Slot, classify_missed, due_slots, in_deny_window
+from coord.schedules.slots import SLOTS_TABLE, record_skipped_slots
 from coord.store import AlreadyExists, Entity, StaleState, Table, claim, read_claim
 
 if TYPE_CHECKING:

@@ -1,8 +1,8 @@
 """The values of a promotion run: phases, step statuses, steps and runs (pure).
 
 A run is a persisted state machine (aesthetics.md practice 3): its phase and each step's status
-are typed, terminal sets are explicit, and every transition is decided by `coord.promotion.plan` from the
-stored state, never from a cached copy.
+are typed, terminal sets are explicit, and every transition is decided by `coord.promotion.advance`
+from the stored state, never from a cached copy.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The runner: advances one promotion run under its lease, applying what `coord.promotion.plan` decides.
+"""The runner: advances one promotion run under its lease, applying what `coord.promotion.advance` decides.
 
 Each advance re-reads the run (practice 3), reconciles steps left `starting` by a process that
 died, follows the run's own tasks with one request, reads the target environment's matrix, asks
@@ -19,9 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError, OctopusRejected
-from coord.promotion.email import outcome_message
-from coord.promotion.model import DeploymentKind, RollbackStatus, Run, Step, StepStatus
-from coord.promotion.plan import (
+from coord.promotion.advance import (
     Finish,
     MarkRollback,
     MarkStep,
@@ -31,6 +29,8 @@ from coord.promotion.plan import (
     next_steps,
     observe_task,
 )
+from coord.promotion.email import outcome_message
+from coord.promotion.model import DeploymentKind, RollbackStatus, Run, Step, StepStatus
 from coord.promotion.store import RUNS_TABLE, RunStore, StoredRun
 from coord.store import Lease, LeaseLost, StoreError, acquire_lease, release_lease, renew_lease
 

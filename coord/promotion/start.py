@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from coord.feed import service as feed_service
 from coord.octopus import OctopusClient
 from coord.promotion.errors import UnknownName
 from coord.promotion.model import Run, Window
-from coord.promotion.plan import Allowed, Plan, PlanError, PromotionRequest, plan_promotion, releases_to_check
+from coord.promotion.planner import (
+    Allowed,
+    Plan,
+    PlanError,
+    PromotionRequest,
+    plan_promotion,
+    releases_to_check,
+)
 from coord.promotion.runner import advance_run, runs
 
 if TYPE_CHECKING:
@@ -56,9 +64,7 @@ def start_run(
 ) -> Started:
     """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active."""
     if poll:
-        from coord import heartbeat  # noqa: PLC0415 (coord.heartbeat wires this module into the tick)
-
-        heartbeat.poll(services)
+        feed_service.poll(services)
     config = services.config
     group = config.groups.get(command.group)
     if group is None:

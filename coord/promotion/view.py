@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from coord.promotion.model import RollbackStatus, Run, Step
-from coord.promotion.plan import Plan
+from coord.promotion.planner import Plan
 
 
 def _time(value: datetime | None) -> str | None:

@@ -1,6 +1,6 @@
 """The daily report job: build a day's report from the store, and send it once per scheduled slot.
 
-Each tick looks for `report.schedule` slots since the last check (coord/domain/schedule.py). A slot
+Each tick looks for `report.schedule` slots since the last check (coord/schedules/cron.py). A slot
 less than an hour old runs; an older one, missed while coord was down, is recorded as
 skipped and listed in the next report (interface.md, "Notification and schedule guarantees").
 The email's key is the date (`report:YYYY-MM-DD`), and the outbox records a key once, so
@@ -18,17 +18,12 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from coord.domain.schedule import MISSED_SLOT_GRACE, classify_missed, due_slots
 from coord.feed.events import OVERLAP
-from coord.report.model import ReportModel, build_report, day_bounds
-from coord.report.sources import (
-    SLOTS_TABLE,
-    history_start,
-    note_history_start,
-    promotion_runs_between,
-    record_skipped_slots,
-    skipped_slots_between,
-)
+from coord.report.build import build_report
+from coord.report.model import ReportModel, day_bounds
+from coord.report.sources import history_start, note_history_start, promotion_runs_between
+from coord.schedules.cron import MISSED_SLOT_GRACE, classify_missed, due_slots
+from coord.schedules.slots import SLOTS_TABLE, record_skipped_slots, skipped_slots_between
 from coord.store import AlreadyExists, Entity, StaleState, Table, claim, read_claim
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The daily report and the "all deployed" notice as email-ready HTML and plain text.
+"""The daily report as email-ready HTML and plain text.
 
 HTML is rendered from Jinja2 templates with autoescaping, then its stylesheet is inlined into
 style attributes (css-inline), because most email clients drop <style> blocks. Only @media
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from coord.alldeployed.completion import Completion
+from coord.rendering.templating import duration_text, inline_css, percent, render
 from coord.report.model import DeploymentRow, MatrixRow, ReportModel
-from coord.report.templating import duration_text, inline_css, percent, render
 
 # Above this many rows a list of successes (or of in-step projects) is collapsed under a
 # summary line, so the failures stay in view on a large day.
@@ -85,25 +84,3 @@ def _splice(html: str, compact: list[Sequence[object]], model: ReportModel) -> s
             raise RuntimeError(msg)
         html = html.replace(placeholder, table, 1)
     return html
-
-
-def all_deployed_subject(completion: Completion) -> str:
-    """`shop is deployed to Production: Identity 1.1.0, Catalog 2.3.0, ...`."""
-    versions = sorted({f"{e.project} {e.version}" for e in completion.entries})
-    listed = ", ".join(versions[:4]) + (f" and {len(versions) - 4} more" if len(versions) > 4 else "")
-    return f"{completion.group} is deployed to {completion.environment}: {listed}"
-
-
-def render_all_deployed(completion: Completion, zone: ZoneInfo) -> tuple[str, str, str]:
-    """(subject, html, text) of an "all deployed" notice."""
-    subject = all_deployed_subject(completion)
-    last = completion.last_completed
-    context = {
-        "c": completion,
-        "subject": subject,
-        "zone": zone,
-        "when": last.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if last else "",
-    }
-    html = inline_css(render("all_deployed.html.j2", **context))
-    text = render("all_deployed.txt.j2", **context)
-    return subject, html, text

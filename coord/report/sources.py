@@ -1,25 +1,21 @@
-"""What the report reads besides deployments: promotion runs, skipped slots, and how far history goes.
+"""What the report reads besides deployments: promotion runs, and how far coord's history goes.
 
-Skipped schedule slots (promotions and the report itself) are kept in the `slots` table,
-partition `skipped`, one row per slot key, so the next report can list them (interface.md,
-"Notification and schedule guarantees").
+Skipped schedule slots come from `coord/schedules/slots.py`; the start of history is noted once
+in the same `slots` table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from coord.domain.schedule import Slot
-from coord.report.model import RunSummary, SkippedSlot
-from coord.store import AlreadyExists, Table
+from coord.report.model import RunSummary
+from coord.schedules.slots import SLOTS_TABLE
+from coord.store import AlreadyExists
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
 
-SLOTS_TABLE = "slots"
-SKIPPED = "skipped"
 _HORIZON = ("report", "horizon")  # (partition, row) of the first moment coord's history covers
 
 
@@ -57,46 +53,6 @@ _OUTCOMES = {
     "Canceled": "canceled",
     "Halting": "halted",
 }
-
-
-def record_skipped_slots(table: Table, slots: Iterable[Slot], now: datetime) -> int:
-    """Record slots that were missed by more than the grace period; returns how many were new."""
-    new = 0
-    for slot in slots:
-        kind, name, _ = slot.key.split(":", 2)
-        row = {
-            "PartitionKey": SKIPPED,
-            "RowKey": slot.key,
-            "Kind": kind,
-            "Name": name,
-            "SlotTime": slot.utc_time.astimezone(UTC),
-            "RecordedAt": now.astimezone(UTC),
-        }
-        try:
-            table.insert(row)  # the first record of a slot stands; a repeat changes nothing
-        except AlreadyExists:
-            continue
-        new += 1
-    return new
-
-
-def skipped_slots_between(table: Table, start: datetime, end: datetime) -> list[SkippedSlot]:
-    """Slots due in [start, end), or found skipped then: what the report of that day lists."""
-    rows = table.query(
-        "PartitionKey eq @pk and ((SlotTime ge @s and SlotTime lt @e)"
-        " or (RecordedAt ge @s and RecordedAt lt @e))",
-        {"pk": SKIPPED, "s": start.astimezone(UTC), "e": end.astimezone(UTC)},
-    )
-    return [
-        SkippedSlot(
-            key=str(row["RowKey"]),
-            kind=str(row["Kind"]),
-            name=str(row["Name"]),
-            slot_time=row["SlotTime"],
-            recorded_at=row["RecordedAt"],
-        )
-        for row in rows
-    ]
 
 
 def note_history_start(services: Services, now: datetime) -> None:

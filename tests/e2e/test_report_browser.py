@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coord.report.model import build_report
+from coord.report.build import build_report
 from coord.report.render import render_report
 from tests.unit.test_report_world import CATALOGUE, Deployments
 

@@ -22,11 +22,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from coord import heartbeat
 from coord.bootstrap import Services
 from coord.clock import SystemClock
-from coord.entrypoints.http.locks import acquire_lock, gate, locks_for, release_lock
+from coord.entrypoints.http.locks import acquire_lock, gate, release_lock
 from coord.entrypoints.http.messages import Request, serve
+from coord.feed import service as feed_service
+from coord.locks.service import locks_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ROOT / "steps"
@@ -289,7 +290,7 @@ def test_release_without_a_token_does_nothing_and_an_expired_token_only_warns(tm
 def test_wait_for_gate_waits_until_the_other_projects_are_deployed(tmp_path, server, coord) -> None:
     sim = coord.octosim.sim
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     variables = {
         "Coord.Url": server.url,
         "Coord.FunctionKey": KEY,
@@ -306,7 +307,7 @@ def test_wait_for_gate_waits_until_the_other_projects_are_deployed(tmp_path, ser
     for tenant in ("Acme", "Globex"):
         sim.deploy("Payments", "0.9.0", "Staging", tenant=tenant, check_lifecycle=False)
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     status, log = step.finish()
     assert status == 0, log
     assert "Waiting for: Payments Acme: not deployed; Payments Globex: not deployed" in log
@@ -315,7 +316,7 @@ def test_wait_for_gate_waits_until_the_other_projects_are_deployed(tmp_path, ser
 
 def test_wait_for_gate_fails_after_its_timeout_saying_what_it_waited_for(tmp_path, server, coord) -> None:
     coord.octosim.sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     variables = {
         "Coord.Url": server.url,
         "Coord.FunctionKey": KEY,

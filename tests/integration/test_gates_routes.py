@@ -6,9 +6,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from coord import heartbeat
 from coord.entrypoints.http.locks import gate
 from coord.entrypoints.http.messages import Request, serve
+from coord.feed import service as feed_service
 
 
 def ask(coord, group: str = "shop", environment: str = "Staging", **query: str) -> tuple[int, dict[str, Any]]:
@@ -19,7 +19,7 @@ def ask(coord, group: str = "shop", environment: str = "Staging", **query: str) 
 
 def poll(coord, minutes: float = 5) -> None:
     coord.octosim.sim.clock.advance(timedelta(minutes=minutes))
-    assert heartbeat.poll(coord.services) is not None
+    assert feed_service.poll(coord.services) is not None
 
 
 def waiting(doc: dict[str, Any]) -> set[tuple[str, str | None, str]]:

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coord.clock import SystemClock
-from coord.locks import FairLocks, Grant, LockEventKind, LockPolicy, lock_history
+from coord.locks.fair import LockPolicy
+from coord.locks.history import LockEventKind, lock_history
+from coord.locks.table import FairLocks, Grant
 from coord.store import TableStore
 
 THREADS = 6

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coord.clock import FixedClock
-from coord.locks import FairLocks, Grant, LockEventKind, LockPolicy, NotHeld, Refusal, lock_history
+from coord.locks.fair import LockPolicy
+from coord.locks.history import LockEventKind, lock_history
+from coord.locks.table import FairLocks, Grant, NotHeld, Refusal
 from coord.store import TableStore
 
 START = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from coord import heartbeat
 from coord.alldeployed.job import notify_all_deployed
 from coord.config import parse_config
+from coord.feed import service as feed_service
 from tests.fixtures.coord import make_services
 
 CONFIG = """
@@ -35,7 +36,7 @@ def installation(octosim, connection, prefix, smtp_server):
 
 def settle(sim, services) -> None:
     sim.clock.advance(timedelta(minutes=5))
-    assert heartbeat.poll(services) is not None
+    assert feed_service.poll(services) is not None
 
 
 def complete_staging(sim) -> None:
@@ -104,11 +105,11 @@ def test_all_deployed_is_sent_once_under_concurrency_duplicates_and_restarts_the
     sim.create_release("Identity", "1.2.0")
     sim.deploy("Identity", "1.2.0", "Staging", check_lifecycle=False, duration=timedelta(minutes=20))
     sim.clock.advance(timedelta(minutes=1))
-    heartbeat.poll(services)
+    feed_service.poll(services)
     assert notify_all_deployed(services) == []
     settle(sim, services)
     sim.clock.advance(timedelta(minutes=20))
-    heartbeat.poll(services)
+    feed_service.poll(services)
     results = notify_from_threads(octosim, azurite_connection_string, table_prefix, smtp_server, 4)
     assert sum(len(notes) for notes in results) == 1
     assert notify_all_deployed(services) == []

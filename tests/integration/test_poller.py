@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from coord import heartbeat
 from coord.domain.records import TaskState
 from coord.entrypoints.http import feed as routes
 from coord.entrypoints.http.messages import Request, serve
+from coord.feed import service as feed_service
 from coord.store.leases import acquire_lease, read_lease
 
 
@@ -61,9 +61,9 @@ def test_a_day_of_deployments_is_recorded_exactly(coord) -> None:
         )
         for _ in range(6):
             sim.clock.advance(timedelta(minutes=10))
-            assert heartbeat.poll(coord.services) is not None
+            assert feed_service.poll(coord.services) is not None
     sim.clock.advance(timedelta(minutes=10))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert as_recorded(recorded(coord)) == expected(sim)
 
 
@@ -73,7 +73,7 @@ def test_an_idle_poll_makes_one_request_and_writes_nothing(coord) -> None:
     sim.create_release(name, "7.0.0")
     sim.deploy(name, "7.0.0", sim.environments_in_order()[0].name, check_lifecycle=False)
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     sim.clock.advance(timedelta(minutes=1))
     before_requests = coord.octopus.request_count
     coord.services.store.operations.reset()
@@ -96,18 +96,18 @@ def test_tasks_in_flight_are_refreshed_until_they_complete(coord) -> None:
         check_lifecycle=False,
     )
     sim.clock.advance(timedelta(minutes=1))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert recorded(coord)[dep].state is TaskState.EXECUTING
     assert dep in coord.services.repo.inflight()
     sim.clock.advance(timedelta(minutes=40))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert recorded(coord)[dep].state is TaskState.SUCCESS
     assert coord.services.repo.inflight() == {}
 
 
 def test_an_outage_of_hours_with_faults_is_caught_up_page_by_page(coord) -> None:
     sim = coord.octosim.sim
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     names = project_names(sim)
     envs = [e.name for e in sim.environments_in_order()]
     for n, name in enumerate(names):
@@ -128,20 +128,20 @@ def test_an_outage_of_hours_with_faults_is_caught_up_page_by_page(coord) -> None
     polls = 0
     while True:
         polls += 1
-        report = heartbeat.poll(coord.services)
+        report = feed_service.poll(coord.services)
         assert report is not None
         if report.caught_up:
             break
         assert polls < 20
     assert polls > 1, "a backlog this size should take several bounded polls"
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert as_recorded(recorded(coord)) == expected(sim)
 
 
 def test_duplicate_and_out_of_order_webhooks_change_nothing(coord) -> None:
     sim = coord.octosim.sim
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     name = project_names(sim)[0]
     sim.create_release(name, "8.0.0")
     dep = sim.deploy(name, "8.0.0", sim.environments_in_order()[0].name, check_lifecycle=False)
@@ -156,7 +156,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing(coord) -> None:
     record = recorded(coord)[dep]
     assert record.state is TaskState.SUCCESS
     written_before = coord.services.store.operations.snapshot().entities_written
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert as_recorded(recorded(coord)) == expected(sim)
     assert coord.services.store.operations.snapshot().entities_written - written_before <= 2  # cursor only
 
@@ -188,7 +188,7 @@ def test_tenanted_deployments_are_recorded_per_tenant(coord) -> None:
             project.name, "4.4.0", sim.environments[env_id].name, tenant=tenant.name, check_lifecycle=False
         )
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     cells = [c for c in coord.services.repo.matrix() if c.project_id == project.id]
     assert {c.tenant_id for c in cells} == {t.id for t in tenants}
     assert all(c.latest.release_version == "4.4.0" and c.is_current_success for c in cells)
@@ -196,7 +196,7 @@ def test_tenanted_deployments_are_recorded_per_tenant(coord) -> None:
 
 def test_reconciliation_repairs_what_the_feed_missed(coord) -> None:
     sim = coord.octosim.sim
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     name = project_names(sim)[0]
     sim.create_release(name, "6.0.0")
     dep = sim.deploy(name, "6.0.0", sim.environments_in_order()[0].name, check_lifecycle=False)
@@ -206,10 +206,10 @@ def test_reconciliation_repairs_what_the_feed_missed(coord) -> None:
         sim.events[:] = [e for e in sim.events if dep not in e.related]
         sim.events_by_id = {e.id: e for e in sim.events}
         sim._events_sorted = None
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     assert dep not in recorded(coord)
     sim.clock.advance(timedelta(minutes=16))
-    report = heartbeat.poll(coord.services)
+    report = feed_service.poll(coord.services)
     assert report is not None and report.reconciled
     assert recorded(coord)[dep].state is TaskState.SUCCESS
 
@@ -217,10 +217,10 @@ def test_reconciliation_repairs_what_the_feed_missed(coord) -> None:
 def test_a_second_poll_while_one_runs_does_nothing(coord) -> None:
     now = coord.services.clock.now()
     assert acquire_lease(
-        coord.services.store.table("state"), "poll", "someone-else", heartbeat.POLL_LEASE_TTL, now
+        coord.services.store.table("state"), "poll", "someone-else", feed_service.POLL_LEASE_TTL, now
     )
     before = coord.octopus.request_count
-    assert heartbeat.poll(coord.services) is None
+    assert feed_service.poll(coord.services) is None
     assert coord.octopus.request_count == before
 
 
@@ -234,7 +234,7 @@ def test_status_shows_the_latest_deployment_per_project_and_environment(coord) -
     sim.clock.advance(timedelta(minutes=5))
     sim.deploy(name, "3.1.0", env, outcome="Failed", check_lifecycle=False)
     sim.clock.advance(timedelta(minutes=5))
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     answer = routes.status(Request("GET"), coord.services)
     body = json.loads(answer.body)
     catalog = next(p for p in body["projects"] if p["name"] == name)
@@ -286,7 +286,7 @@ class _RushingClock:
 
 def test_a_catch_up_longer_than_the_lease_keeps_it_to_the_end(coord) -> None:
     sim = coord.octosim.sim
-    heartbeat.poll(coord.services)
+    feed_service.poll(coord.services)
     names = project_names(sim)
     for n, name in enumerate(names):
         sim.create_release(name, f"2.{n}.0")
@@ -306,7 +306,7 @@ def test_a_catch_up_longer_than_the_lease_keeps_it_to_the_end(coord) -> None:
             rival_wins.append(moment)
 
     coord.services.clock = _RushingClock(sim.clock, rival)
-    report = heartbeat.poll(coord.services)
+    report = feed_service.poll(coord.services)
     assert report is not None and report.caught_up
-    assert coord.services.clock.offset > heartbeat.POLL_LEASE_TTL  # the poll outlived one lease period
+    assert coord.services.clock.offset > feed_service.POLL_LEASE_TTL  # the poll outlived one lease period
     assert rival_wins == []

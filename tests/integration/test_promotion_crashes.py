@@ -82,9 +82,9 @@ def drive(world: PromotionWorld, services, run_id: str | None) -> str | None:
         run_id = start_run(services, command, poll=False).run.id
     for _ in range(12):
         world.sim.clock.advance(60)
-        from coord import heartbeat  # noqa: PLC0415
+        from coord.feed import service as feed_service  # noqa: PLC0415
 
-        heartbeat.poll(world.services)  # the poll is the poller's I/O; the runner's is what crashes
+        feed_service.poll(world.services)  # the poll is the poller's I/O; the runner's is what crashes
         advance_active_runs(services)
         stored = RunStore(world.services.store.table(RUNS_TABLE)).load(run_id)
         if stored.run.phase.is_terminal:

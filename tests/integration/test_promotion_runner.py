@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from coord import heartbeat
+from coord.feed import service as feed_service
 from coord.promotion.errors import RunConflict
 from coord.promotion.model import Decision, RollbackStatus, RunPhase, StepStatus
 from coord.promotion.runner import advance_run, runs
@@ -243,7 +243,7 @@ def test_four_ticks_racing_on_one_run_never_deploy_twice(world: PromotionWorld) 
 
     for _ in range(40):
         world.sim.clock.advance(10)
-        heartbeat.poll(world.services)
+        feed_service.poll(world.services)
         threads = [threading.Thread(target=race, args=(s,)) for s in racers]
         for thread in threads:
             thread.start()

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from coord import heartbeat
 from coord.config import parse_config
+from coord.feed import service as feed_service
 from coord.promotion.jobs import advance_active_runs, run_due_promotions
 from coord.promotion.store import RUNS_TABLE
-from coord.report.sources import SLOTS_TABLE
+from coord.schedules.slots import SLOTS_TABLE
 from tests.fixtures.coord import make_services
 from tests.integration.test_promotion_world import prepare_world
 
@@ -33,7 +34,7 @@ def installation(octosim, connection: str, prefix: str, *, zone: str, cron: str,
     text = CONFIG.format(zone=zone, cron=cron, windows=windows)
     services = make_services(octosim, connection, prefix, parse_config(text, "test"))
     prepare_world(octosim.sim)
-    heartbeat.poll(services)
+    feed_service.poll(services)
     return services
 
 
@@ -125,7 +126,7 @@ def test_after_downtime_a_recent_slot_runs_once_and_older_ones_are_skipped(
     run_due_promotions(services)  # runs the 10:00 slot
     for _ in range(20):  # and that run ends
         octosim.sim.clock.advance(60)
-        heartbeat.poll(services)
+        feed_service.poll(services)
         advance_active_runs(services)
     assert len(runs_created(services)) == 1
     octosim.sim.clock.set(datetime(2026, 11, 26, 16, 30, tzinfo=UTC))  # then down for six hours

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
-from coord import heartbeat
 from coord.bootstrap import Services
 from coord.config import parse_config
+from coord.feed import service as feed_service
 from coord.promotion.runner import LEASE_TTL, advance_run
 from coord.promotion.start import StartCommand, start_run
 from tests.fixtures.coord import make_services
@@ -70,7 +70,7 @@ class PromotionWorld:
         if seconds:
             self.sim.clock.advance(seconds)
         services = services or self.services
-        heartbeat.poll(services)
+        feed_service.poll(services)
         from coord.promotion.jobs import advance_active_runs  # noqa: PLC0415
 
         advance_active_runs(services)
@@ -139,7 +139,7 @@ def build_world(octosim, connection: str, prefix: str, *, on_failure: str = "hal
     )
     prepare_world(octosim.sim)
     world = PromotionWorld(services, octosim, connection, prefix)
-    heartbeat.poll(services)
+    feed_service.poll(services)
     return world
 
 

@@ -9,6 +9,7 @@ from coord import heartbeat
 from coord.config import parse_config
 from coord.entrypoints.http.messages import Request, serve
 from coord.entrypoints.http.reports import report_route
+from coord.feed import service as feed_service
 from coord.report.job import build_day, send_due_report
 from tests.fixtures.coord import make_services
 
@@ -38,7 +39,7 @@ def installation(octosim, connection, prefix, smtp_server):
 
 def tick(services) -> str | None:
     """The report's part of a tick: poll, the report job, then mail."""
-    heartbeat.poll(services)
+    feed_service.poll(services)
     note = send_due_report(services)
     heartbeat.deliver_mail(services)
     return note

@@ -31,7 +31,7 @@ def test_the_schema_forbids_unknown_keys_and_knows_the_aliases() -> None:
 
 def test_config_and_settings_import_no_azure_or_http_library() -> None:
     code = (
-        "import sys, coord.config, coord.settings, coord.domain.schedule, coord.domain.versions,"
+        "import sys, coord.config, coord.settings, coord.schedules.cron, coord.domain.versions,"
         " coord.entrypoints.cli.parser;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'azure', 'httpx', 'jinja2'}))"
     )

@@ -12,6 +12,16 @@ from hypothesis import strategies as st
 from coord.config.fields import parse_dependency
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
+from coord.promotion.advance import (
+    Finish,
+    MarkRollback,
+    MarkStep,
+    SetPhase,
+    StartDeployment,
+    WaitFor,
+    next_steps,
+    observe_task,
+)
 from coord.promotion.model import (
     Decision,
     DeploymentKind,
@@ -21,21 +31,7 @@ from coord.promotion.model import (
     StepStatus,
     Window,
 )
-from coord.promotion.plan import (
-    Allowed,
-    Finish,
-    MarkRollback,
-    MarkStep,
-    PlanError,
-    PromotionRequest,
-    SetPhase,
-    StartDeployment,
-    WaitFor,
-    next_steps,
-    observe_task,
-    plan_promotion,
-    releases_to_check,
-)
+from coord.promotion.planner import Allowed, PlanError, PromotionRequest, plan_promotion, releases_to_check
 
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
 STAGING, PROD = "Environments-2", "Environments-3"

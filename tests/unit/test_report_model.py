@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coord.domain.records import TaskState
-from coord.report.model import SkippedSlot, build_report, day_bounds
+from coord.report.build import build_report
+from coord.report.model import day_bounds
+from coord.schedules.cron import SkippedSlot
 from tests.unit.test_report_world import CATALOGUE, Deployments
 
 LONDON = ZoneInfo("Europe/London")

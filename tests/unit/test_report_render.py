@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from coord.report.model import build_report
+from coord.report.build import build_report
 from coord.report.render import COLLAPSE_AFTER, render_report, report_subject
 from tests.unit.test_report_world import CATALOGUE, Deployments
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coord.domain.schedule import (
+from coord.schedules.cron import (
     CronError,
     Slot,
     check_cron,

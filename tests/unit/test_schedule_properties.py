@@ -12,7 +12,7 @@ from croniter import croniter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coord.domain.schedule import check_cron, due_slots, in_deny_window, last_slot, next_slot
+from coord.schedules.cron import check_cron, due_slots, in_deny_window, last_slot, next_slot
 
 MINUTE = timedelta(minutes=1)
 NAMED_ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]

@@ -1,7 +1,7 @@
 import pytest
 
 from coord.entrypoints.http.problems import BadRequest
-from coord.feed.webhook import parse_webhook, secret_matches
+from coord.entrypoints.http.webhook import parse_webhook, secret_matches
 
 
 def payload(**event_overrides):

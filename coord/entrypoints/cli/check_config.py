@@ -9,10 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from coord.config import ConfigError, CoordConfig, Named, format_duration, lookup, resolve_names
-from coord.domain.schedule import next_slot
 from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.errors import CliError
 from coord.entrypoints.cli.output import Console
+from coord.schedules.cron import next_slot
 from coord.settings import Settings
 
 

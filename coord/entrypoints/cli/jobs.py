@@ -11,6 +11,7 @@ from coord import heartbeat
 from coord.bootstrap import Services
 from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.output import wants_colour
+from coord.feed import service as feed_service
 from coord.feed.status import render_status_table
 
 EXIT_OK = 0
@@ -30,7 +31,7 @@ def poll(args: argparse.Namespace, context: CliContext) -> int:
     """`coord poll`: read Octopus into the stored state."""
     with services_for(context) as services:
         context.console.progress(f"polling {services.settings.octopus_server_url} ...")
-        report = heartbeat.poll(services)
+        report = feed_service.poll(services)
         if report is None:
             context.console.print("another poll is running; nothing done")
         else:
@@ -49,7 +50,7 @@ def tick(args: argparse.Namespace, context: CliContext) -> int:
 def status(args: argparse.Namespace, context: CliContext) -> int:
     """`coord status [--json] [--all]`: the current matrix."""
     with services_for(context) as services:
-        view = heartbeat.status(services, all_projects=bool(getattr(args, "all", False)))
+        view = feed_service.status(services, all_projects=bool(getattr(args, "all", False)))
     if getattr(args, "json", False):
         context.console.print(json.dumps(view.to_json(), indent=2))
     else:

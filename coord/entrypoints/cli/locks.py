@@ -8,8 +8,8 @@ from datetime import timedelta
 from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.errors import EXIT_JOB_FAILED, EXIT_OK, CliError
 from coord.entrypoints.cli.jobs import services_for
-from coord.entrypoints.http.locks import locks_for
-from coord.locks import Grant, NotHeld
+from coord.locks.service import locks_for
+from coord.locks.table import Grant, NotHeld
 
 
 def lock(args: argparse.Namespace, context: CliContext) -> int:

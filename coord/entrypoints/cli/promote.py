@@ -10,6 +10,7 @@ from coord import heartbeat
 from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.errors import EXIT_JOB_FAILED, EXIT_OK, CliError
 from coord.entrypoints.cli.jobs import services_for
+from coord.feed import service as feed_service
 from coord.octopus import OctopusError
 from coord.promotion.errors import RunConflict, UnknownName
 from coord.promotion.model import Run, RunPhase
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
             sleep(interval)
             interval = min(interval * 2, MAX_INTERVAL)
             try:
-                heartbeat.poll(services)
+                feed_service.poll(services)
                 current = advance_run(services, current.id) or current
             except OctopusError as exc:
                 context.console.warning(f"Octopus did not answer; trying again: {exc}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from coord import heartbeat
 from coord.bootstrap import Services
 from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Unauthorized, Unavailable
-from coord.feed.webhook import parse_webhook, secret_matches
+from coord.entrypoints.http.webhook import parse_webhook, secret_matches
+from coord.feed import service as feed_service
 from coord.octopus import OctopusError
 from coord.store import StoreError
 
@@ -15,7 +15,7 @@ def status(request: Request, services: Services) -> Response:
     """GET /api/status[?all=true]: the current matrix as JSON."""
     all_projects = _flag(request, "all")
     try:
-        view = heartbeat.status(services, all_projects=all_projects)
+        view = feed_service.status(services, all_projects=all_projects)
     except StoreError as exc:
         raise Unavailable(f"the state store did not answer: {exc}") from None
     return json_response(view.to_json())
@@ -32,7 +32,7 @@ def octopus_events(request: Request, services: Services) -> Response:
     if event is None:
         return json_response({"recorded": False, "detail": "not a deployment event; ignored"}, 200)
     try:
-        new = heartbeat.record_webhook_event(services, event)
+        new = feed_service.record_webhook_event(services, event)
     except StoreError as exc:
         raise Unavailable(f"the state store did not answer: {exc}") from None
     except OctopusError as exc:  # pragma: no cover - record_webhook_event keeps these for the next poll

@@ -18,10 +18,10 @@ from coord.domain.catalogue import Catalogue
 from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Conflict, NotFound, Unavailable, field_problems
 from coord.locks.gates import Member, VersionWish, WishError, check_gate, parse_wishes
-from coord.locks.table import FairLocks, Grant, NotHeld
+from coord.locks.service import locks_for
+from coord.locks.table import Grant, NotHeld
 from coord.store import StoreError
 
-LOCKS_TABLE = "locks"
 # Functions stop an HTTP request after 230 s (azure-ecosystem.md); a step loops for longer waits.
 MAX_WAIT_SECONDS = 60
 MAX_TTL_SECONDS = 7 * 24 * 3600
@@ -40,11 +40,6 @@ class LockRequest(BaseModel):
     wait_seconds: float = Field(default=0, ge=0, le=MAX_WAIT_SECONDS)
     ticket: Annotated[str, StringConstraints(max_length=100)] | None = None
     request_id: Annotated[str, StringConstraints(max_length=200)] = ""
-
-
-def locks_for(services: Services) -> FairLocks:
-    """The locks of this installation, on its clock and its way of pausing."""
-    return FairLocks(services.store.table(LOCKS_TABLE), services.clock, sleep=services.sleep)
 
 
 def acquire_lock(request: Request, services: Services) -> Response:

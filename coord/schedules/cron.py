@@ -48,6 +48,17 @@ class Slot:
     utc_time: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedSlot:
+    """A schedule slot that was missed by more than the grace period and did not run."""
+
+    key: str
+    kind: str  # promotion or report
+    name: str
+    slot_time: datetime  # UTC
+    recorded_at: datetime  # UTC
+
+
 def check_cron(expression: str) -> str:
     """Return the expression with normalised spacing, or raise CronError saying what is wrong."""
     fields = expression.split()

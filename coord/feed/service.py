@@ -1,0 +1,109 @@
+"""The feed's jobs: one poll under its lease, webhook events recorded at once, and the status matrix.
+
+The timer's tick, the webhook route, a promotion's start and the CLI all poll through `poll`,
+so one instance polls at a time whoever asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from coord.feed.events import DeploymentEvent
+from coord.feed.status import StatusView, build_status
+from coord.octopus import OctopusError
+from coord.store import StoreError
+from coord.store.claims import claim
+from coord.store.leases import acquire_lease, release_lease, renew_lease
+
+if TYPE_CHECKING:
+    from coord.bootstrap import Services
+    from coord.feed.poller import PollReport
+
+log = logging.getLogger(__name__)
+
+# A poll normally takes seconds; the lease outlives a stuck one by little, so the next
+# tick after a crash polls again.
+POLL_LEASE_TTL = timedelta(minutes=5)
+_PENDING = "pending"  # inbox partition of webhook events not yet recorded
+
+
+def holder_name() -> str:
+    """Who holds a lease: the host and process, enough to find a stuck holder in the logs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def poll(services: Services) -> PollReport | None:
+    """Poll Octopus once, unless another instance is polling right now (then None)."""
+    now = services.clock.now()
+    leases = services.store.table("state")
+    lease = acquire_lease(leases, "poll", holder_name(), POLL_LEASE_TTL, now)
+    if lease is None:
+        log.info("another poll holds the lease; skipping this one")
+        return None
+    held = [lease]
+
+    def keep_lease() -> None:
+        # Renew once half the lease has passed, so a catch-up longer than the TTL stays alone.
+        moment = services.clock.now()
+        if held[0].expires_at - moment < POLL_LEASE_TTL / 2:
+            held[0] = renew_lease(leases, held[0], POLL_LEASE_TTL, moment)
+
+    try:
+        report = services.poller.poll(now, heartbeat=keep_lease)
+        report.webhook_backlog = drain_inbox(services)
+    finally:
+        try:
+            release_lease(leases, held[0])
+        except StoreError:
+            log.warning("could not release the poll lease; it expires in %s", POLL_LEASE_TTL)
+    log.info("poll: %s", report.summary())
+    return report
+
+
+def record_webhook_event(services: Services, event: DeploymentEvent) -> bool:
+    """Record a pushed event at once; True when it was new, False for a duplicate delivery.
+
+    Octopus may deliver an event twice (octopus-api.md Holdout 12): the event id is claimed
+    (insert-only) so a repeat is answered without work. The deployment is then fetched and
+    recorded; if Octopus cannot be reached, a pending row keeps it for the next poll.
+    """
+    inbox = services.store.table("inbox")
+    if not claim(inbox, f"event:{event.event_id}", data={"DeploymentId": event.deployment_id}):
+        return False
+    pending = {"PartitionKey": _PENDING, "RowKey": event.event_id, "DeploymentId": event.deployment_id}
+    inbox.upsert(pending)
+    try:
+        services.poller.ingest_ids({event.deployment_id})
+    except OctopusError as exc:
+        log.warning("webhook event %s kept for the next poll: %s", event.event_id, exc)
+        return True
+    inbox.delete(_PENDING, event.event_id)
+    return True
+
+
+def drain_inbox(services: Services) -> int:
+    """Record deployments whose webhook arrived while Octopus could not be reached."""
+    inbox = services.store.table("inbox")
+    rows = list(inbox.partition(_PENDING))
+    if not rows:
+        return 0
+    services.poller.ingest_ids({str(row["DeploymentId"]) for row in rows})
+    for row in rows:
+        inbox.delete(_PENDING, str(row["RowKey"]))
+    return len(rows)
+
+
+def status(services: Services, *, all_projects: bool = False) -> StatusView:
+    """The current matrix of the configured groups' projects (or of the whole space)."""
+    groups = {name: group.projects for name, group in services.config.groups.items()}
+    return build_status(
+        services.repo.matrix(),
+        services.names.load(),
+        groups,
+        services.clock.now(),
+        all_projects=all_projects,
+    )
