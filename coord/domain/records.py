@@ -155,15 +155,18 @@ def update_cell(cell: MatrixCell | None, record: DeploymentRecord) -> MatrixCell
         success = record if record.finished_successfully else None
         return MatrixCell(*record.matrix_key, latest=record, last_success=success)
     latest = cell.latest
-    if record.deployment_id == latest.deployment_id or _newer(record, latest):
+    if record.deployment_id == latest.deployment_id:
+        # The same deployment again: an older task snapshot (a slower writer's) never replaces a newer one.
+        latest = merge_records(latest, record) or latest
+    elif _newer(record, latest):
         latest = record
     success = cell.last_success
-    if record.finished_successfully and (
-        success is None or record.deployment_id == success.deployment_id or _newer(record, success)
-    ):
+    if success is not None and record.deployment_id == success.deployment_id:
+        merged = merge_records(success, record) or success
+        # A rerun of the task that had succeeded is no longer a success.
+        success = merged if merged.finished_successfully else None
+    elif record.finished_successfully and (success is None or _newer(record, success)):
         success = record
-    elif success is not None and record.deployment_id == success.deployment_id:
-        success = None  # a rerun of the task that had succeeded is no longer a success
     new = replace(cell, latest=latest, last_success=success)
     return None if new == cell else new
 

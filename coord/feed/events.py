@@ -13,18 +13,33 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-# The deployment event categories (octopus-api.md §3 Events, "Category ids"). Canceled and
-# timed-out tasks raise no confirmed category of their own, which is why the poller also
-# refreshes every task still in flight until it completes.
-DEPLOYMENT_CATEGORIES: tuple[str, ...] = (
+# The deployment event categories (octopus-api-checked.md §2 "Category ids"). The first five are
+# confirmed by real events; the other three are not, so at start-up the poller keeps only those
+# that `GET /api/{space}/events/categories` lists. What a missing one would have said the task
+# refresh tells anyway: every task still in flight is read on every poll until it completes.
+CONFIRMED_CATEGORIES: tuple[str, ...] = (
     "DeploymentQueued",
     "DeploymentStarted",
-    "DeploymentResumed",
     "DeploymentSucceeded",
     "DeploymentFailed",
-    "ManualInterventionInterruptionRaised",
     "GuidedFailureInterruptionRaised",
 )
+UNCONFIRMED_CATEGORIES: tuple[str, ...] = (
+    "DeploymentResumed",
+    "ManualInterventionInterruptionRaised",
+    "TaskCanceled",
+)
+DEPLOYMENT_CATEGORIES: tuple[str, ...] = CONFIRMED_CATEGORIES + UNCONFIRMED_CATEGORIES
+
+
+def known_categories(listed: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the deployment categories the server lists, those it does not), each in coord's order."""
+    ids = set(listed)
+    return (
+        tuple(c for c in DEPLOYMENT_CATEGORIES if c in ids),
+        tuple(c for c in DEPLOYMENT_CATEGORIES if c not in ids),
+    )
+
 
 OVERLAP = timedelta(minutes=5)
 # At most this many ids are remembered. Forgetting older ones after an extreme burst only
@@ -117,3 +132,22 @@ def advance(cursor: EventCursor | None, start: datetime, events: Iterable[Deploy
 def reconcile_due(cursor: EventCursor | None, now: datetime, every: timedelta) -> bool:
     """Whether the slower pass against the dashboard is due."""
     return cursor is None or cursor.last_reconcile is None or now - cursor.last_reconcile >= every
+
+
+def rest_known(cursor: EventCursor | None, start: datetime, total: int, read: Iterable[str]) -> bool:
+    """Whether the events from `start` on that were not read (`total` minus `read`) are all remembered.
+
+    After a fan-out the overlap behind the cursor holds more events than one page, all of them
+    known. Octopus counts the events of the window (`TotalResults`); the cursor remembers every
+    one seen there. The unread ones can all be known only if they are no more than the remembered
+    ones not among those read. Audit events are never deleted within minutes, so an unread event
+    that is not remembered (one written late) makes the count larger, and the rest is read.
+    """
+    if cursor is None or len(cursor.recent) >= MAX_REMEMBERED:
+        return False
+    seen = set(read)
+    unread = total - len(seen)
+    remembered = sum(
+        1 for event_id, occurred in cursor.recent.items() if occurred >= start and event_id not in seen
+    )
+    return unread <= remembered

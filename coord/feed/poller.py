@@ -4,37 +4,41 @@ Cost is independent of the number of projects: an idle poll reads one page of th
 feed (plus one tasks request while deployments are in flight) and writes nothing. New
 events name the deployments that changed; those are fetched by id in a few batched
 requests. A slower reconciliation pass compares the dashboard with the stored matrix and
-repairs anything the feed missed.
+repairs anything the feed missed; when it is due it runs first, so after a first poll or an
+outage the matrix is right at once while the history fills in behind it.
+
+A catch-up is bounded by time, not pages: pages are read and recorded until the poll's
+budget is spent, and the next poll continues from the saved cursor.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
-from coord.domain.records import DeploymentRecord, parse_state
+from coord.domain.records import DeploymentRecord
+from coord.feed.dashboard import differing
 from coord.feed.events import (
     DEPLOYMENT_CATEGORIES,
-    DeploymentEvent,
     EventCursor,
     advance,
-    deployment_event,
+    known_categories,
     reconcile_due,
     unseen,
     window_start,
 )
+from coord.feed.fetch import DeploymentFetcher
 from coord.feed.names import NameCatalogue
-from coord.feed.repository import DeploymentRepository
-from coord.octopus import OctopusClient
+from coord.feed.reader import EventReader, ReadProgress
+from coord.feed.repository import DeploymentRepository, PollCache
+from coord.octopus import OctopusClient, OctopusNotFound
 from coord.store import StaleState
 
 log = logging.getLogger(__name__)
-
-_ERROR_LIMIT = 4000  # characters of a task's error message kept on the record
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +46,12 @@ class PollOptions:
     """How a poll reads the feed."""
 
     backfill: timedelta = timedelta(days=7)
-    page_size: int = 100
-    max_pages: int = 40
+    # Newest events read by every poll; after a fan-out, events beyond them are counted, not read.
+    first_page: int = 100
+    # Events per page while catching up: Octopus documents no maximum `take`.
+    catch_up_page: int = 2000
+    # A catch-up stops reading new pages after this long; the next tick goes on from the cursor.
+    budget: timedelta = timedelta(seconds=20)
     reconcile_every: timedelta = timedelta(minutes=15)
 
 
@@ -59,7 +67,13 @@ class PollReport:
     caught_up: bool = True
     cursor: datetime | None = None
     webhook_backlog: int = 0
+    # The records this poll changed, in the order they were written.
     changed: list[DeploymentRecord] = field(default_factory=list)
+
+    @property
+    def changed_deployment_ids(self) -> list[str]:
+        """Ids of the deployments whose record (state, times, ...) this poll changed."""
+        return list(dict.fromkeys(r.deployment_id for r in self.changed))
 
     def summary(self) -> str:
         state = "caught up" if self.caught_up else "catching up"
@@ -79,60 +93,96 @@ class Poller:
         repo: DeploymentRepository,
         names: NameCatalogue,
         options: PollOptions | None = None,
+        *,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._octopus = octopus
         self._repo = repo
         self._names = names
         self._options = options or PollOptions()
+        self._timer = timer
+        self._fetcher = DeploymentFetcher(octopus)
+        self._categories: tuple[str, ...] | None = None
+        self._warned_filtered = False
 
     def poll(self, now: datetime, heartbeat: Callable[[], None] | None = None) -> PollReport:
-        """Read new events (catching up page by page after a gap), refresh tasks in flight.
+        """Reconcile when due, read new events (catching up within the budget), refresh tasks in flight.
 
         `heartbeat` is called after each page is recorded: a long catch-up keeps its lease.
         """
+        deadline = self._timer() + self._options.budget.total_seconds()
         report = PollReport()
+        categories = self.categories()
         cursor, etag = self._repo.load_cursor()
         inflight = self._repo.inflight()
+        cache = self._repo.poll_cache()
+        reconciled_at = cursor.last_reconcile if cursor else None
+        if reconcile_due(cursor, now, self._options.reconcile_every):
+            self._reconcile(report, inflight, cache)
+            reconciled_at = now
         start = window_start(cursor, now, self._options.backfill)
         # Tasks in flight are refreshed with the first batch of events, sharing its tasks request.
         refresh = set(inflight)
-        # Deployments found completed earlier in this poll: their later events (on newer pages
-        # of a catch-up) describe what the fetched snapshot already showed.
-        settled: set[str] = set()
-        for events in self._event_batches(cursor, start, report):
-            ids = ({e.deployment_id for e in unseen(cursor, events)} - settled) | refresh
+        progress = ReadProgress()
+        batches = EventReader(
+            self._octopus, first_page=self._options.first_page, catch_up_page=self._options.catch_up_page
+        ).batches(categories, cursor, start, lambda: self._timer() >= deadline, progress)
+        for events in batches:
+            ids = self._fetcher.needed(unseen(cursor, events)) | refresh
             refresh = set()
-            self._ingest(ids, inflight, report, settled)
-            cursor, etag = self._save(cursor, advance(cursor, start, events), etag)
+            self._ingest(ids, inflight, report, cache)
+            moved = replace(advance(cursor, start, events), last_reconcile=reconciled_at)
+            cursor, etag = self._save(cursor, moved, etag)
             if heartbeat is not None:
                 heartbeat()
-        self._ingest(refresh, inflight, report)
-        if cursor is None:
-            cursor, etag = self._save(None, advance(None, start, []), etag)
-        if reconcile_due(cursor, now, self._options.reconcile_every):
-            self.reconcile(report, inflight)
-            reconciled = EventCursor(cursor.through, cursor.recent, last_reconcile=now)
-            cursor, etag = self._save(cursor, reconciled, etag)
+        self._ingest(refresh, inflight, report, cache)
+        report.events_read += progress.events_read
+        report.caught_up = progress.caught_up
+        if cursor is None or cursor.last_reconcile != reconciled_at:
+            base = cursor or advance(None, start, [])
+            cursor, etag = self._save(cursor, replace(base, last_reconcile=reconciled_at), etag)
         report.cursor = cursor.through
         return report
 
-    def reconcile(self, report: PollReport, inflight: dict[str, DeploymentRecord]) -> None:
+    def categories(self) -> tuple[str, ...]:
+        """The deployment event categories this server writes, read once (`events/categories`)."""
+        if self._categories is None:
+            try:
+                listed = [c.Id for c in self._octopus.event_categories()]
+            except OctopusNotFound:
+                log.warning("Octopus has no events/categories list; asking for every deployment category")
+                self._categories = DEPLOYMENT_CATEGORIES
+                return self._categories
+            kept, missing = known_categories(listed)
+            if missing:
+                log.warning(
+                    "Octopus does not list the event categories %s; deployments in flight are still "
+                    "followed through their tasks until they complete",
+                    ", ".join(missing),
+                )
+            self._categories = kept
+        return self._categories
+
+    def _reconcile(self, report: PollReport, inflight: dict[str, DeploymentRecord], cache: PollCache) -> None:
         """Compare the dashboard with the stored matrix and fetch whatever differs."""
         self.refresh_names()
-        dashboard = self._octopus.dashboard()
+        # All projects: without showAll Octopus narrows the dashboard to the API user's settings.
+        dashboard = self._octopus.dashboard(show_all=True)
+        if (dashboard.IsFiltered or dashboard.ProjectLimit) and not self._warned_filtered:
+            self._warned_filtered = True
+            log.warning(
+                "Octopus's dashboard is narrowed for this API key (IsFiltered %s, ProjectLimit %s) even "
+                "with showAll; projects it leaves out are followed through the events feed only",
+                dashboard.IsFiltered,
+                dashboard.ProjectLimit,
+            )
         stored = {
-            (c.project_id, c.environment_id, c.tenant_id): (c.latest.deployment_id, c.latest.state.value)
-            for c in self._repo.matrix()
+            c.latest.matrix_key: (c.latest.deployment_id, c.latest.state.value) for c in self._repo.matrix()
         }
-        differing = {
-            item.DeploymentId
-            for item in dashboard.Items
-            if stored.get((item.ProjectId, item.EnvironmentId, item.TenantId))
-            != (item.DeploymentId, item.State)
-        }
-        if differing:
-            log.info("reconciliation found %d deployments the feed had not delivered", len(differing))
-            self._ingest(differing, inflight, report)
+        missing = differing(dashboard.Items, stored)
+        if missing:
+            log.info("reconciliation found %d deployments the matrix did not show", len(missing))
+            self._ingest(missing, inflight, report, cache)
         report.reconciled = True
 
     def refresh_names(self) -> Catalogue:
@@ -158,104 +208,23 @@ class Poller:
     def ingest_ids(self, deployment_ids: Iterable[str]) -> PollReport:
         """Fetch and record these deployments now (the webhook receiver's path)."""
         report = PollReport()
-        self._ingest(set(deployment_ids), self._repo.inflight(), report)
+        self._ingest(set(deployment_ids), self._repo.inflight(), report, self._repo.poll_cache())
         return report
 
     # --- internals ----------------------------------------------------------------------
 
-    def _event_batches(
-        self, cursor: EventCursor | None, start: datetime, report: PollReport
-    ) -> Iterable[list[DeploymentEvent]]:
-        """Events from `start` on, in batches to apply in order, oldest batch first.
-
-        The feed is newest first. When everything fits one page (the usual case) that page is
-        the only request. After a gap the upper bound is frozen at the newest event seen, so
-        pages cannot shift while they are read from the oldest (last) page back to the newest;
-        each page is applied and the cursor saved before the next, so a catch-up interrupted
-        anywhere resumes where it stopped.
-        """
-        size = self._options.page_size
-        first = self._octopus.events_page(categories=DEPLOYMENT_CATEGORIES, since=start, skip=0, take=size)
-        items = _deployment_events(first.Items)
-        report.events_read += len(first.Items)
-        if first.Links.get("Page.Next") is None:
-            if items:
-                yield list(reversed(items))
-            return
-        if _all_known(cursor, start, first.TotalResults, items):
-            # After a burst the overlap holds more than a page; when Octopus counts no more
-            # events there than are remembered and the newest page is all known, nothing
-            # below it can be new either, so the rest need not be read again.
-            return
-        until = first.Items[0].Occurred
-        # Octopus may serve fewer items per page than asked for; page arithmetic uses what it served.
-        size = first.ItemsPerPage or len(first.Items)
-        page_number = _last_page(first, size)
-        if page_number is None:
-            yield from self._follow_links(start, until, report)
-            return
-        pages_read = 0
-        while page_number >= 0:
-            if pages_read >= self._options.max_pages:
-                report.caught_up = False
-                return
-            page = self._octopus.events_page(
-                categories=DEPLOYMENT_CATEGORIES, since=start, until=until, skip=page_number * size, take=size
-            )
-            pages_read += 1
-            last = _last_page(page, size)
-            if last is not None and page_number > last:
-                # Fewer events below the frozen bound than the first page said: restart from the real end.
-                page_number = last
-                continue
-            report.events_read += len(page.Items)
-            batch = _deployment_events(page.Items)
-            if batch:
-                yield list(reversed(batch))
-            page_number -= 1
-
-    def _follow_links(
-        self, start: datetime, until: datetime, report: PollReport
-    ) -> Iterable[list[DeploymentEvent]]:
-        """For a server whose pages do not say how many there are: read them all, apply once."""
-        events = list(self._octopus.events(categories=DEPLOYMENT_CATEGORIES, since=start, until=until))
-        report.events_read += len(events)
-        batch = _deployment_events(events)
-        if batch:
-            yield list(reversed(batch))
-
     def _ingest(
-        self,
-        ids: set[str],
-        inflight: dict[str, DeploymentRecord],
-        report: PollReport,
-        settled: set[str] | None = None,
+        self, ids: set[str], inflight: dict[str, DeploymentRecord], report: PollReport, cache: PollCache
     ) -> None:
         if not ids:
             return
-        known = {i: inflight[i] for i in ids if i in inflight}
-        deployments = {d.Id: d for d in self._octopus.deployments_by_ids(sorted(ids - set(known)))}
-        task_ids = {d.TaskId for d in deployments.values() if d.TaskId} | {
-            r.task_id for r in known.values() if r.task_id
-        }
-        tasks = {t.Id: t for t in self._octopus.tasks_by_ids(sorted(task_ids))}
-        release_ids = {d.ReleaseId for d in deployments.values()}
-        releases = {r.Id: r for r in self._octopus.releases(sorted(release_ids))}
-        observed: list[DeploymentRecord] = []
-        for deployment in deployments.values():
-            release = releases.get(deployment.ReleaseId)
-            observed.append(_record(deployment, tasks.get(deployment.TaskId or ""), release))
-        for record in known.values():
-            task = tasks.get(record.task_id or "")
-            if task is not None:
-                observed.append(_with_task(record, task))
+        observed = self._fetcher.fetch(ids, inflight)
         report.deployments_seen += len(observed)
-        result = self._repo.apply(observed, inflight)
+        result = self._repo.apply(observed, inflight, cache)
+        self._fetcher.remember(result.current)
         for record in result.current:
             if record.is_completed:
                 inflight.pop(record.deployment_id, None)
-                if settled is not None:
-                    settled.add(record.deployment_id)
             else:
                 inflight[record.deployment_id] = record
         report.records_written += len(result.records)
@@ -276,65 +245,3 @@ class Poller:
             if stored is None or stored.through < new.through:
                 return self._save(stored, new, stored_etag)
             return stored, stored_etag
-
-
-def _last_page(page: Any, size: int) -> int | None:
-    if page.LastPageNumber is not None:
-        return int(page.LastPageNumber)
-    if page.TotalResults is not None and size > 0:
-        return -(-int(page.TotalResults) // size) - 1
-    return None
-
-
-def _all_known(
-    cursor: EventCursor | None, start: datetime, total: int | None, newest: Sequence[DeploymentEvent]
-) -> bool:
-    if cursor is None or total is None or len(unseen(cursor, newest)) > 0:
-        return False
-    remembered = sum(1 for occurred in cursor.recent.values() if occurred >= start)
-    return total <= remembered
-
-
-def _deployment_events(items: Sequence[Any]) -> list[DeploymentEvent]:
-    events = []
-    for item in items:
-        event = deployment_event(item.Id, item.Category, item.Occurred, item.RelatedDocumentIds or [])
-        if event is not None:
-            events.append(event)
-    return events
-
-
-def _record(deployment: Any, task: Any, release: Any) -> DeploymentRecord:
-    record = DeploymentRecord(
-        deployment_id=deployment.Id,
-        project_id=deployment.ProjectId,
-        environment_id=deployment.EnvironmentId,
-        tenant_id=deployment.TenantId or None,
-        release_id=deployment.ReleaseId,
-        release_version=release.Version if release is not None else "",
-        channel_id=deployment.ChannelId or None,
-        task_id=deployment.TaskId or None,
-        state=parse_state(None),
-        created=deployment.Created,
-        deployed_by=deployment.DeployedBy or None,
-        comments=deployment.Comments or None,
-        release_assembled=release.Assembled if release is not None else None,
-    )
-    return _with_task(record, task) if task is not None else record
-
-
-def _with_task(record: DeploymentRecord, task: Any) -> DeploymentRecord:
-    state = parse_state(str(task.State))
-    return replace(
-        record,
-        state=state,
-        queue_time=task.QueueTime,
-        start_time=task.StartTime,
-        completed_time=task.CompletedTime,
-        # Octopus's Duration text of a running task changes every poll ("58 seconds", "1 minute"):
-        # kept once the task has completed, derivable from the start time until then.
-        duration=(task.Duration or None) if state.is_completed else None,
-        error_message=(task.ErrorMessage or "")[:_ERROR_LIMIT],
-        pending_interruptions=tuple(str(t) for t in (task.PendingInterruptionTypes or ())),
-        task_updated=task.LastUpdatedTime,
-    )

@@ -8,8 +8,9 @@ Tables (each prefixed with COORD_TABLE_PREFIX):
 - `state`: small rows: the poll cursor, and the deployments still in flight (partition
   `inflight`), so an idle poll knows without a scan which tasks to refresh.
 
-Every write is conditional on the ETag read just before it and merges are idempotent, so a
-webhook racing a poll, or two polls at once, converge on the same rows.
+Every write is conditional on the ETag read before it and merges are idempotent, so a webhook
+racing a poll, or two polls at once, converge on the same rows. Within one poll, rows once read
+or written are kept (`PollCache`), so a catch-up reads each partition at most once.
 """
 
 from __future__ import annotations
@@ -23,13 +24,25 @@ from typing import TypeVar
 from coord.domain.records import DeploymentRecord, MatrixCell, merge_records, update_cell
 from coord.feed import codec
 from coord.feed.events import EventCursor
+from coord.feed.rows import RowCache
 from coord.store import AlreadyExists, BatchOp, Entity, StaleState, Table, TableStore, pack_text, unpack_text
 
 _T = TypeVar("_T")
 _MAX_ATTEMPTS = 5
 _BATCH = 100  # entities per transaction (azure-ecosystem.md §5.3)
-# Table Storage allows at most 15 discrete comparisons in one $filter.
-_FILTER_CHUNK = 14
+# A lookup of this many unknown rows of one partition reads the whole partition instead: a day
+# holds a few thousand deployments, read in a few pages, against a query per 14 keys.
+_SCAN_DEPLOYMENTS_FROM = 200
+_SCAN_MATRIX_FROM = 1000
+_MATRIX = "matrix"
+
+
+@dataclass(slots=True)
+class PollCache:
+    """The deployment rows and matrix cells one poll has read or written."""
+
+    records: RowCache[DeploymentRecord]
+    cells: RowCache[MatrixCell]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +103,25 @@ class DeploymentRepository:
 
     # --- records ------------------------------------------------------------------------
 
+    def poll_cache(self) -> PollCache:
+        """A fresh cache of rows for one poll (never shared between polls or threads)."""
+        return PollCache(
+            RowCache(self._deployments, _decode_record, scan_from=_SCAN_DEPLOYMENTS_FROM),
+            RowCache(self._matrix, _decode_cell, scan_from=_SCAN_MATRIX_FROM),
+        )
+
     def apply(
-        self, observed: Iterable[DeploymentRecord], inflight: dict[str, DeploymentRecord] | None = None
+        self,
+        observed: Iterable[DeploymentRecord],
+        inflight: dict[str, DeploymentRecord] | None = None,
+        cache: PollCache | None = None,
     ) -> ApplyResult:
         """Merge observations into the stored rows, the matrix and the in-flight set.
 
         The matrix and the in-flight set are brought up to date from the merged rows even when
         a row itself did not change, so a crash between these writes heals on the next poll.
         """
+        cache = cache or self.poll_cache()
         latest: dict[str, DeploymentRecord] = {}
         for record in observed:
             previous = latest.get(record.deployment_id)
@@ -105,13 +129,13 @@ class DeploymentRepository:
             latest[record.deployment_id] = merged or previous or record
         if not latest:
             return ApplyResult()
-        current, changed = self._apply_records(list(latest.values()))
-        cells = self._apply_matrix(current)
+        current, changed = self._apply_records(list(latest.values()), cache.records)
+        cells = self._apply_matrix(current, cache.cells)
         self._apply_inflight(current, self.inflight() if inflight is None else inflight)
         return ApplyResult(records=tuple(changed), cells=tuple(cells), current=tuple(current))
 
     def _apply_records(
-        self, observed: list[DeploymentRecord]
+        self, observed: list[DeploymentRecord], cache: RowCache[DeploymentRecord]
     ) -> tuple[list[DeploymentRecord], list[DeploymentRecord]]:
         by_partition: dict[str, list[DeploymentRecord]] = defaultdict(list)
         for record in observed:
@@ -119,21 +143,21 @@ class DeploymentRepository:
         current: list[DeploymentRecord] = []
         changed: list[DeploymentRecord] = []
         for partition, records in by_partition.items():
+            # One lookup for the whole partition decides between reading keys and reading it all.
+            cache.lookup(partition, (r.deployment_id for r in records))
             for chunk in _chunks(records, _BATCH):
-                now_stored, written = self._commit_records(partition, chunk)
+                now_stored, written = self._commit_records(partition, chunk, cache)
                 current += now_stored
                 changed += written
         return current, changed
 
     def _commit_records(
-        self, partition: str, records: list[DeploymentRecord]
+        self, partition: str, records: list[DeploymentRecord], cache: RowCache[DeploymentRecord]
     ) -> tuple[list[DeploymentRecord], list[DeploymentRecord]]:
         """Merge and write one transaction's worth of rows, re-reading after a lost race."""
+        keys = [r.deployment_id for r in records]
         for attempt in range(_MAX_ATTEMPTS):
-            stored = {
-                e["RowKey"]: (codec.record_from_json(e["Record"]), e.etag)
-                for e in _rows(self._deployments, partition, {r.deployment_id for r in records})
-            }
+            stored = cache.lookup(partition, keys)
             ops: list[BatchOp] = []
             current: list[DeploymentRecord] = []
             written: list[DeploymentRecord] = []
@@ -147,31 +171,31 @@ class DeploymentRepository:
                 written.append(merged)
                 ops.append(("insert" if etag is None else "replace", codec.record_entity(merged), etag))
             try:
-                self._deployments.write_batch(ops)
+                etags = self._deployments.write_batch_etags(ops)
             except (StaleState, AlreadyExists):
+                cache.forget(partition, keys)
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise
                 continue
+            cache.wrote(partition, etags, {r.deployment_id: r for r in written})
             return current, written
         return [], []
 
-    def _apply_matrix(self, records: list[DeploymentRecord]) -> list[MatrixCell]:
+    def _apply_matrix(self, records: list[DeploymentRecord], cache: RowCache[MatrixCell]) -> list[MatrixCell]:
         by_key: dict[str, list[DeploymentRecord]] = defaultdict(list)
         for record in sorted(records, key=lambda r: r.created):
             by_key[codec.matrix_row_key(*record.matrix_key)].append(record)
+        cache.lookup(_MATRIX, by_key)
         changed: list[MatrixCell] = []
         for keys in _chunks(sorted(by_key), _BATCH):
-            changed += self._commit_cells({k: by_key[k] for k in keys})
+            changed += self._commit_cells({k: by_key[k] for k in keys}, cache)
         return changed
 
-    def _commit_cells(self, by_key: dict[str, list[DeploymentRecord]]) -> list[MatrixCell]:
-        # Reading only the cells concerned, 14 keys a query, costs less CPU than scanning the
-        # partition (thousands of rows deserialized) once more than a few cells change.
+    def _commit_cells(
+        self, by_key: dict[str, list[DeploymentRecord]], cache: RowCache[MatrixCell]
+    ) -> list[MatrixCell]:
         for attempt in range(_MAX_ATTEMPTS):
-            stored = {
-                e["RowKey"]: (codec.cell_from_json(e["Cell"]), e.etag)
-                for e in _rows(self._matrix, "matrix", by_key)
-            }
+            stored = cache.lookup(_MATRIX, by_key)
             ops: list[BatchOp] = []
             new_cells: list[MatrixCell] = []
             for key, records in by_key.items():
@@ -183,11 +207,13 @@ class DeploymentRepository:
                     new_cells.append(current)
                     ops.append(("insert" if etag is None else "replace", codec.cell_entity(current), etag))
             try:
-                self._matrix.write_batch(ops)
+                etags = self._matrix.write_batch_etags(ops)
             except (StaleState, AlreadyExists):
+                cache.forget(_MATRIX, by_key)
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise
                 continue
+            cache.wrote(_MATRIX, etags, {codec.matrix_row_key(*c.latest.matrix_key): c for c in new_cells})
             return new_cells
         return []
 
@@ -207,7 +233,7 @@ class DeploymentRepository:
 
     def matrix(self) -> list[MatrixCell]:
         """Every cell of the current matrix."""
-        return [codec.cell_from_json(e["Cell"]) for e in self._matrix.partition("matrix")]
+        return [_decode_cell(e) for e in self._matrix.partition(_MATRIX)]
 
     def records_between(self, start: datetime, end: datetime) -> list[DeploymentRecord]:
         """Deployments that belong to [start, end): finished then, or still running and queued then.
@@ -231,10 +257,9 @@ def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
         yield items[i : i + size]
 
 
-def _rows(table: Table, partition: str, row_keys: Iterable[str]) -> Iterator[Entity]:
-    keys = sorted(row_keys)
-    for i in range(0, len(keys), _FILTER_CHUNK):
-        chunk = keys[i : i + _FILTER_CHUNK]
-        names = {f"r{n}": key for n, key in enumerate(chunk)}
-        clause = " or ".join(f"RowKey eq @{name}" for name in names)
-        yield from table.query(f"PartitionKey eq @pk and ({clause})", parameters={"pk": partition, **names})
+def _decode_record(entity: Entity) -> DeploymentRecord:
+    return codec.record_from_json(entity["Record"])
+
+
+def _decode_cell(entity: Entity) -> MatrixCell:
+    return codec.cell_from_json(entity["Cell"])

@@ -2,7 +2,8 @@
 
 Space-scoped paths are `/api/{spaceId}/...`; the space is named by id or name, or left to the
 server's default (`IsDefault` in `/api/spaces/all`, octopus-api.md §1). Lists come from the `/all`
-endpoints (bare arrays, Holdout 7) or by following `Page.Next` (§2).
+endpoints (bare arrays, Holdout 7) or by following `Page.Next` (§2), except time-bounded events,
+which are paged with explicit `skip` and `take` (see `events`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import SecretStr
 
 from coord.octopus.deployments import create_deployment_once
 from coord.octopus.errors import OctopusNotFound
+from coord.octopus.events import EventCategory, explicit_pages
 from coord.octopus.interruptions import submit_interruption
 from coord.octopus.models import (
     Channel,
@@ -38,13 +40,10 @@ from coord.octopus.models import (
     Task,
     Tenant,
 )
-from coord.octopus.queries import csv_list, event_filters
+from coord.octopus.queries import csv_list, event_filters, id_batches, template_parameters
 from coord.octopus.retry import RetryPolicy, call_with_retries
 from coord.octopus.spaces import choose_space
 from coord.octopus.transport import DEFAULT_TIMEOUT, MAX_BODY_BYTES, OctopusHttp, Params, validate
-
-# ids per request when asking for many by id: keeps URLs far below common 8 KiB limits.
-IDS_PER_REQUEST = 50
 
 
 class OctopusSettings(Protocol):
@@ -82,6 +81,7 @@ class OctopusClient:
         self._space = space.strip() if space and space.strip() else None
         self._space_id: str | None = None
         self._space_resolved = False
+        self._releases_by_ids: bool | None = None
 
     @classmethod
     def from_settings(cls, settings: OctopusSettings, **kwargs: Any) -> OctopusClient:
@@ -200,8 +200,27 @@ class OctopusClient:
         return self._http.get_model(Release, f"{self._s}/releases/{release_id}", route="release")
 
     def releases(self, ids: Iterable[str]) -> list[Release]:
-        """The releases with these ids (any order; unknown ids are left out)."""
-        return self._by_ids(Release, f"{self._s}/releases", "releases", ids)
+        """The releases with these ids (any order; unknown ids are left out).
+
+        `releases?ids=` is in real root documents of 2019-2023 but not in the 2026 reference
+        (octopus-api-checked.md §1): used only when the server's template offers it, else one GET per id.
+        """
+        if self.releases_take_ids():
+            return self._by_ids(Release, f"{self._s}/releases", "releases", ids)
+        found: list[Release] = []
+        for release_id in dict.fromkeys(i for i in ids if i):
+            try:
+                found.append(self.release(release_id))
+            except OctopusNotFound:
+                continue  # deleted by retention since the deployment named it
+        return found
+
+    def releases_take_ids(self) -> bool:
+        """Whether the root document's `Releases` link template offers `ids` (read once)."""
+        if self._releases_by_ids is None:
+            template = self.root().Links.get("Releases", "")
+            self._releases_by_ids = "ids" in template_parameters(template)
+        return self._releases_by_ids
 
     def deployment_template(self, release_id: str) -> DeploymentTemplate:
         """Where the release may be deployed now: `PromoteTo` and `TenantPromotions` (§4)."""
@@ -216,7 +235,11 @@ class OctopusClient:
     # -- state and history ---------------------------------------------------------------------
 
     def dashboard(self, *, show_all: bool = False) -> Dashboard:
-        """The space's dashboard: the current deployment per project, environment and tenant."""
+        """The space's dashboard: the current deployments per project, environment and tenant.
+
+        Without `show_all`, Octopus narrows it to the API user's dashboard settings and project
+        limit (`IsFiltered`, `ProjectLimit`; octopus-api-checked.md §4).
+        """
         params: Params = {"showAll": True} if show_all else {}
         return self._http.get_model(Dashboard, f"{self._s}/dashboard", route="dashboard", params=params)
 
@@ -226,13 +249,25 @@ class OctopusClient:
         categories: Sequence[str],
         since: datetime | None = None,
         until: datetime | None = None,
-        from_auto_id: int | None = None,
         projects: Sequence[str] | None = None,
         take: int = 100,
     ) -> Iterator[Event]:
-        """Events of these categories, newest first, page by page (`take` per page)."""
-        params = event_filters(categories, since, until, from_auto_id, projects)
-        return self._http.pages(Event, f"{self._s}/events", route="events", params={**params, "take": take})
+        """Events of these categories from `since` (inclusive) to `until` (exclusive), newest first.
+
+        Paged by explicit `skip`: Octopus rewrites `from`/`to` in its Page.Next links as culture-formatted
+        text to the second (octopus-api-checked.md §2), which shifts the pages of a time-bounded query.
+        """
+        return explicit_pages(
+            lambda skip: self.events_page(
+                categories=categories, since=since, until=until, projects=projects, skip=skip, take=take
+            ),
+            take,
+        )
+
+    def event_categories(self) -> list[EventCategory]:
+        """`GET /api/{space}/events/categories`: the event category ids this server writes (§2)."""
+        path = f"{self._s}/events/categories"
+        return self._http.get_list(EventCategory, path, route="events/categories")
 
     def events_page(
         self,
@@ -240,14 +275,13 @@ class OctopusClient:
         categories: Sequence[str],
         since: datetime | None = None,
         until: datetime | None = None,
-        from_auto_id: int | None = None,
         projects: Sequence[str] | None = None,
         skip: int = 0,
         take: int = 100,
     ) -> Page[Event]:
         """One page of events (newest first), for readers that walk pages themselves."""
         params = {
-            **event_filters(categories, since, until, from_auto_id, projects),
+            **event_filters(categories, since, until, projects),
             "skip": skip,
             "take": take,
         }
@@ -341,10 +375,8 @@ class OctopusClient:
 
     def _by_ids(self, model: type[Any], path: str, route: str, ids: Iterable[str]) -> list[Any]:
         # No ids must mean no items: a list endpoint without `ids` returns everything (§8, TS note).
-        unique = list(dict.fromkeys(i for i in ids if i))
         found: list[Any] = []
-        for start in range(0, len(unique), IDS_PER_REQUEST):
-            chunk = unique[start : start + IDS_PER_REQUEST]
+        for chunk in id_batches(ids):
             params: Params = {"ids": ",".join(chunk), "take": len(chunk)}
             found.extend(self._http.pages(model, path, route=route, params=params))
         return found

@@ -225,12 +225,30 @@ class Table:
         after an error the transactions before it stay written.
         """
         transactions = 0
+        for _ in self._transactions(ops):
+            transactions += 1
+        return transactions
+
+    def write_batch_etags(
+        self, ops: Iterable[BatchOp | tuple[WriteKind, Mapping[str, Any]]]
+    ) -> dict[tuple[str, str], str]:
+        """Like `write_batch`; returns the new ETag of each entity written, by (PartitionKey, RowKey)."""
+        etags: dict[tuple[str, str], str] = {}
+        for chunk, results in self._transactions(ops):
+            for op, result in zip(chunk, results, strict=False):
+                if op[0] != "delete" and result.get("etag"):
+                    keys = (unescape_key(op[1]["PartitionKey"]), unescape_key(op[1]["RowKey"]))
+                    etags[keys] = str(result["etag"])
+        return etags
+
+    def _transactions(
+        self, ops: Iterable[BatchOp | tuple[WriteKind, Mapping[str, Any]]]
+    ) -> Iterator[tuple[list[Any], list[Mapping[str, Any]]]]:
         for chunk in _chunks(self._prepared(ops)):
             with translated(f"transaction on {self.name} ({len(chunk)} writes)"):
-                self.client.submit_transaction(chunk)
-            transactions += 1
+                results = self.client.submit_transaction(chunk)
             self._ops.add(transactions=1, entities_written=len(chunk))
-        return transactions
+            yield chunk, list(results)
 
     def _update(self, entity: Mapping[str, Any], mode: UpdateMode, etag: str) -> str:
         if not etag:

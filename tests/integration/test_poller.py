@@ -9,6 +9,7 @@ from coord.domain.records import TaskState
 from coord.entrypoints.http import feed as routes
 from coord.entrypoints.http.messages import Request, serve
 from coord.feed import service as feed_service
+from coord.feed.poller import PollOptions
 from coord.store.leases import acquire_lease, read_lease
 
 
@@ -124,7 +125,8 @@ def test_an_outage_of_hours_with_faults_is_caught_up_page_by_page(coord) -> None
         sim.clock.advance(timedelta(minutes=6))
     sim.faults.add(route="events", status=503, count=2)
     sim.faults.add(route="tasks", status=429, retry_after=1, count=1)
-    coord.services.poller._options = type(coord.services.poller._options)(page_size=30, max_pages=2)
+    # No time budget: each poll reads the newest page and one page of the catch-up, oldest first.
+    coord.services.poller._options = PollOptions(first_page=30, catch_up_page=30, budget=timedelta(0))
     polls = 0
     while True:
         polls += 1
@@ -294,7 +296,7 @@ def test_a_catch_up_longer_than_the_lease_keeps_it_to_the_end(coord) -> None:
         name = names[i % len(names)]
         sim.deploy(name, f"2.{names.index(name)}.0", "Development", check_lifecycle=False)
         sim.clock.advance(timedelta(minutes=3))
-    coord.services.poller._options = type(coord.services.poller._options)(page_size=20, max_pages=50)
+    coord.services.poller._options = PollOptions(first_page=20, catch_up_page=20)
     table = coord.services.store.table("state")
     rival_wins = []
 

@@ -30,8 +30,33 @@ def iso(when: datetime | None) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+00:00"
 
 
+def culture_time(when: datetime) -> str:
+    """`2/1/2023 12:00:00 AM +00:00`: how a real server writes `from`/`to` into Page links (§2)."""
+    when = when.astimezone(UTC)
+    hour = when.hour % 12 or 12
+    half = "AM" if when.hour < 12 else "PM"
+    return f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} {half} +00:00"
+
+
+_CULTURE = re.compile(
+    r"^(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}) (?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2}) "
+    r"(?P<half>AM|PM) (?P<offset>[-+]\d{2}:\d{2})$"
+)
+
+
 def parse_time(text: str) -> datetime:
-    """An ISO-8601 time from a query string or body (`Z`, offsets, date only); naive means UTC."""
+    """An ISO-8601 time from a query string or body (`Z`, offsets, date only); naive means UTC.
+
+    The en-US text a real server writes into its own Page links (`culture_time`) is read back too.
+    """
+    culture = _CULTURE.match(text.strip())
+    if culture:
+        hour = int(culture["h"]) % 12 + (12 if culture["half"] == "PM" else 0)
+        value = (
+            f"{culture['y']}-{int(culture['mo']):02d}-{int(culture['d']):02d}T{hour:02d}:{culture['mi']}:"
+            f"{culture['s']}{culture['offset']}"
+        )
+        return datetime.fromisoformat(value).astimezone(UTC)
     value = text.strip().replace(" ", "+")
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"

@@ -80,6 +80,8 @@ class Project:
     tenanted_mode: str = "Untenanted"
     description: str = ""
     is_disabled: bool = False
+    # The dashboard shows the latest release of each channel (octopus-api-checked.md §4).
+    discrete_channel_release: bool = False
 
 
 @dataclass

@@ -38,10 +38,16 @@ def paged(
     render: Callable[[Any], dict[str, Any]],
     template: str | None = None,
     extra: dict[str, Any] | None = None,
+    link_query: Callable[[dict[str, list[str]]], dict[str, list[str]]] | None = None,
 ) -> dict[str, Any]:
-    """One page of `items` (already filtered and ordered) in Octopus's envelope."""
+    """One page of `items` (already filtered and ordered) in Octopus's envelope.
+
+    `link_query` rewrites the query carried into the links, as a server may (`traits.culture_links`).
+    """
     skip = _int(query, "skip", 0)
     take = _int(query, "take", TAKE_DEFAULT)
+    if link_query is not None:
+        query = link_query(query)
     total = len(items)
     page = items[skip : skip + take] if take else []
     pages = -(-total // take) if take else 0

@@ -170,7 +170,7 @@ def project_json(project: Project) -> dict[str, Any]:
             "ClonedFromProjectId": None,
             "AutoCreateRelease": False,
             "IsVersionControlled": False,
-            "DiscreteChannelRelease": False,
+            "DiscreteChannelRelease": project.discrete_channel_release,
             "IncludedLibraryVariableSetIds": [],
             "TenantedDeploymentMode": project.tenanted_mode,
             "DefaultGuidedFailureMode": "EnvironmentDefault",
@@ -627,7 +627,10 @@ def root_json(sim: Simulator) -> dict[str, Any]:
             "ProjectGroups": _template(f"{prefix}/projectgroups{{/id}}", "skip take ids partialName"),
             "Lifecycles": _template(f"{prefix}/lifecycles{{/id}}", "skip take ids partialName"),
             "Channels": _template(f"{prefix}/channels{{/id}}", "skip take partialName"),
-            "Releases": _template(f"{prefix}/releases{{/id}}", "skip take ids"),
+            # octopus-api-checked.md §1: in real root documents of 2019-2023, not in the 2026 reference.
+            "Releases": _template(
+                f"{prefix}/releases{{/id}}", "skip take ids" if sim.traits.releases_by_ids else "skip take"
+            ),
             "Tenants": _template(f"{prefix}/tenants{{/id}}", "skip projectId name tags take ids partialName"),
             "Tasks": _template("/api/tasks{/id}", tasks),
             "Dashboard": _template(

@@ -17,6 +17,7 @@ from tests.octosim.formats import iso, parse_time
 from tests.octosim.model import CANCELLING, EXECUTING, QUEUED, UNFINISHED_STATES, Deployment
 from tests.octosim.paging import paged
 from tests.octosim.simulator import Simulator
+from tests.octosim.traits import channel_groups, culture_links, dashboard_projects
 
 _SPACE_ID = re.compile(r"^Spaces-\d+$", re.IGNORECASE)
 
@@ -382,7 +383,9 @@ def releases(sim: Simulator, req: Request) -> Any:
     items = sorted(
         _in_space(sim, req, list(sim.releases.values())), key=lambda r: (r.assembled, r.seq), reverse=True
     )
-    return paged(_by_ids(req, items), req.query, req.path, "Release", res.release_json)
+    # A server whose root template lacks `ids` ignores the parameter (traits.py).
+    found = _by_ids(req, items) if sim.traits.releases_by_ids else items
+    return paged(found, req.query, req.path, "Release", res.release_json)
 
 
 @route("GET", "/releases/{id}")
@@ -808,14 +811,15 @@ def _latest_per_key(sim: Simulator, space_id: str) -> list[tuple[Deployment, Dep
     """(latest by Created, latest earlier successful one when the latest did not succeed) per key."""
     out = []
     for ids in sim.deployment_keys().values():
-        deps = sorted((sim.deployments[i] for i in ids), key=lambda d: (d.created, d.seq), reverse=True)
-        if not deps or deps[0].space_id != space_id:
-            continue
-        latest = deps[0]
-        previous = None
-        if sim.tasks[latest.task_id].state != "Success":
-            previous = next((d for d in deps[1:] if sim.tasks[d.task_id].state == "Success"), None)
-        out.append((latest, previous))
+        everything = sorted((sim.deployments[i] for i in ids), key=lambda d: (d.created, d.seq), reverse=True)
+        for deps in channel_groups(sim, everything):
+            if not deps or deps[0].space_id != space_id:
+                continue
+            latest = deps[0]
+            previous = None
+            if sim.tasks[latest.task_id].state != "Success":
+                previous = next((d for d in deps[1:] if sim.tasks[d.task_id].state == "Success"), None)
+            out.append((latest, previous))
     return out
 
 
@@ -922,7 +926,15 @@ def _dashboard(
 
 @route("GET", "/dashboard")
 def dashboard(sim: Simulator, req: Request) -> Any:
-    return _dashboard(sim, req, projects=None, environments=None, include_previous=False)
+    # octopus-api-checked.md §4: narrowed to the API user's dashboard settings unless showAll.
+    shown = None
+    if not req.flag("showAll"):
+        current = (latest for latest, _ in _latest_per_key(sim, _space(sim, req)))
+        shown = dashboard_projects(sim, _space(sim, req), current)
+    body = _dashboard(sim, req, projects=shown, environments=None, include_previous=False)
+    if not req.flag("showAll"):
+        body["ProjectLimit"] = sim.traits.dashboard_project_limit
+    return body
 
 
 @route("GET", "/dashboard/dynamic")
@@ -971,13 +983,19 @@ def events(sim: Simulator, req: Request) -> Any:
     if start is not None:
         items = [e for e in items if e.occurred >= start]
     if end is not None:
-        items = [e for e in items if e.occurred <= end]
+        # octopus-api-checked.md §2: `from` inclusive, `to` exclusive.
+        items = [e for e in items if e.occurred < end]
+    if sim.traits.missing_categories:
+        items = [e for e in items if e.category not in sim.traits.missing_categories]
     from_auto, to_auto = _int_param(req, "fromAutoId"), _int_param(req, "toAutoId")
     if from_auto is not None:
         items = [e for e in items if e.auto_id >= from_auto]
     if to_auto is not None:
         items = [e for e in items if e.auto_id <= to_auto]
-    return paged(items, req.query, req.path, "Event", lambda e: res.event_json(sim, e))
+    # §2: a real server writes `from`/`to` into its Page links as culture-formatted text to the second.
+    return paged(
+        items, req.query, req.path, "Event", lambda e: res.event_json(sim, e), link_query=culture_links
+    )
 
 
 @route("GET", "/events/categories")
@@ -995,7 +1013,8 @@ def event_categories(sim: Simulator, req: Request) -> Any:
         "Modified": "Document modified",
         "Deleted": "Document deleted",
     }
-    return [{"Id": k, "Name": v, "Links": None} for k, v in names.items()]
+    listed = {k: v for k, v in names.items() if k not in sim.traits.missing_categories}
+    return [{"Id": k, "Name": v, "Links": None} for k, v in listed.items()]
 
 
 @route("GET", "/events/{id}")

@@ -25,7 +25,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
 def scenario_names() -> list[str]:
     """Built-in scenario names (files in scenarios/ plus the `large` generator)."""
-    return sorted([p.stem for p in SCENARIO_DIR.glob("*.y*ml")] + ["large"])
+    return sorted([p.stem for p in SCENARIO_DIR.glob("*.y*ml")] + ["large", "fanout"])
 
 
 def load_scenario(
@@ -38,6 +38,10 @@ def load_scenario(
         merged = {k: int(v) for k, v in params.items()}
         merged.update(options)
         return generate_large(clock=clock, **merged)
+    if text == "fanout" or text.startswith("fanout:"):
+        from tests.octosim.fanout import generate_fanout  # noqa: PLC0415  (fanout builds on this module)
+
+        return generate_fanout(clock=clock, **{**_parameters(text), **options})
     path = Path(text)
     if not path.exists():
         candidates = [
@@ -54,6 +58,12 @@ def load_scenario(
     sim = build(spec, clock=clock, **options)
     sim.scenario = text
     return sim
+
+
+def _parameters(text: str) -> dict[str, int]:
+    """`name:k=v,k=v` as {k: int(v)}."""
+    _, _, rest = text.partition(":")
+    return {k: int(v) for k, v in (item.split("=", 1) for item in rest.split(",") if item)}
 
 
 def _when(base: datetime, value: Any) -> datetime:

@@ -54,6 +54,7 @@ from tests.octosim.model import (
     Tenant,
 )
 from tests.octosim.observe import Observations
+from tests.octosim.traits import ServerTraits
 from tests.octosim.webhooks import WebhookDispatcher
 
 DEFAULT_START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -99,6 +100,7 @@ class Simulator:
         self.defaults = Script()
         self.version = "2025.2.9000"
         self.scenario: str | None = None
+        self.traits = ServerTraits()
         self._reset_world()
         self.clock.on_change(self.sync)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -79,9 +80,19 @@ def test_the_large_generator_builds_projects_by_environments_with_history():
 def test_the_large_world_serves_a_full_dashboard():
     with SimServer(Simulator.from_scenario("large:projects=100,days=1")) as server:
         dashboard = httpx.get(
-            f"{server.url}/api/dashboard", headers={"X-Octopus-ApiKey": server.api_key}
+            f"{server.url}/api/dashboard?showAll=true", headers={"X-Octopus-ApiKey": server.api_key}
         ).json()
     assert len(dashboard["Items"]) == 400
+
+
+def test_the_fanout_world_deploys_one_release_to_every_tenant_at_once():
+    sim = Simulator.from_scenario("fanout:projects=10,environments=2,days=1,tenants=40,fanouts=2")
+    tenanted = sim.project("Tenanted Service")
+    fanned = [d for d in sim.deployments.values() if d.project_id == tenanted.id]
+    assert len(fanned) == 80
+    assert len({d.tenant_id for d in fanned}) == 40
+    first = sorted(d.created for d in fanned)[:40]
+    assert first[-1] - first[0] < timedelta(seconds=1)
 
 
 def test_the_standalone_runner_prints_its_url_and_key_and_serves():

@@ -218,45 +218,74 @@ def paged(
     fake.route("GET", path, answer)
 
 
+CHANNELS = "/api/Spaces-1/projects/Projects-1/channels"
+
+
+def channel(n: int) -> dict[str, Any]:
+    return {"Id": f"Channels-{n}", "Name": f"Channel {n}"}
+
+
 def test_paging_follows_page_next_until_it_is_absent(fake: FakeOctopus) -> None:
-    paged(fake, "/api/Spaces-1/events", [[event(6), event(5)], [event(4), event(3)], [event(2)]])
-    ids = [e.Id for e in make_client(fake).events(categories=["DeploymentSucceeded"], take=2)]
-    assert ids == ["Events-6", "Events-5", "Events-4", "Events-3", "Events-2"]
-    assert fake.count("GET", "/api/Spaces-1/events") == 3
+    paged(fake, CHANNELS, [[channel(6), channel(5)], [channel(4), channel(3)], [channel(2)]])
+    ids = [c.Id for c in make_client(fake).channels("Projects-1")]
+    assert ids == ["Channels-6", "Channels-5", "Channels-4", "Channels-3", "Channels-2"]
+    assert fake.count("GET", CHANNELS) == 3
 
 
 def test_paging_stops_at_an_empty_page_even_with_a_next_link(fake: FakeOctopus) -> None:
-    paged(fake, "/api/Spaces-1/events", [[event(2), event(1)], []], last_next="/api/Spaces-1/events?skip=4")
-    assert len(list(make_client(fake).events(categories=["DeploymentSucceeded"], take=2))) == 2
+    paged(fake, CHANNELS, [[channel(2), channel(1)], []], last_next=f"{CHANNELS}?skip=4")
+    assert len(make_client(fake).channels("Projects-1")) == 2
 
 
 def test_a_page_next_that_loops_is_a_protocol_error(fake: FakeOctopus) -> None:
     fake.json_route(
-        "GET",
-        "/api/Spaces-1/events",
-        {"Items": [event(1)], "Links": {"Page.Next": "/api/Spaces-1/events?skip=2&take=2"}},
+        "GET", CHANNELS, {"Items": [channel(1)], "Links": {"Page.Next": f"{CHANNELS}?skip=2&take=2"}}
     )
     with pytest.raises(OctopusProtocolError, match="repeats a page"):
-        list(make_client(fake).events(categories=["DeploymentSucceeded"]))
+        make_client(fake).channels("Projects-1")
 
 
 def test_a_page_next_to_another_host_is_refused_so_the_key_stays_home(fake: FakeOctopus) -> None:
     fake.json_route(
-        "GET",
-        "/api/Spaces-1/events",
-        {"Items": [event(1)], "Links": {"Page.Next": "https://evil.example.net/api/x"}},
+        "GET", CHANNELS, {"Items": [channel(1)], "Links": {"Page.Next": "https://evil.example.net/api/x"}}
     )
     with pytest.raises(OctopusProtocolError, match="another server"):
-        list(make_client(fake).events(categories=["DeploymentSucceeded"]))
+        make_client(fake).channels("Projects-1")
     assert all(r.url.host == "octopus.example.com" for r in fake.requests)
 
 
 def test_a_server_under_a_virtual_directory_gets_its_prefix_on_paths_and_links(fake: FakeOctopus) -> None:
     inner = FakeOctopus()
-    paged(inner, "/octopus/api/Spaces-1/events", [[event(2), event(1)], [event(0)]])
+    paged(inner, "/octopus" + CHANNELS, [[channel(2), channel(1)], [channel(0)]])
     inner.route("GET", "/octopus/api/spaces/all", lambda r: httpx.Response(200, json=inner.spaces))
     client = make_client(inner, server="https://octopus.example.com/octopus/api/")
-    assert len(list(client.events(categories=["DeploymentSucceeded"], take=2))) == 3
+    assert len(client.channels("Projects-1")) == 3
+
+
+def test_events_are_paged_by_explicit_skip_and_never_by_page_next(fake: FakeOctopus) -> None:
+    # octopus-api-checked.md §2: real Page.Next links carry `from`/`to` as culture-formatted text
+    # to the second ("2/1/2023 12:00:00 AM +10:00"), so following them moves a time-bounded query.
+    items = [event(n) for n in range(5, 0, -1)]
+    culture = "/api/Spaces-1/events?from=2%2F1%2F2023%2012%3A00%3A00%20AM%20%2B10%3A00&skip=2&take=2"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        skip, take = int(request.url.params["skip"]), int(request.url.params["take"])
+        page = {
+            "Items": items[skip : skip + take],
+            "TotalResults": len(items),
+            "Links": {"Page.Next": culture},
+        }
+        return httpx.Response(200, json=page)
+
+    fake.route("GET", "/api/Spaces-1/events", answer)
+    since = datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=UTC)
+    until = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    found = make_client(fake).events(categories=["DeploymentSucceeded"], since=since, until=until, take=2)
+    assert [e.Id for e in found] == [f"Events-{n}" for n in range(5, 0, -1)]
+    queries = [parse_qs(urlsplit(str(r.url)).query) for r in fake.requests if r.url.path.endswith("/events")]
+    assert [q["skip"] for q in queries] == [["0"], ["2"], ["4"]]
+    assert {q["from"][0] for q in queries} == {"2026-11-26T10:00:00.123+00:00"}
+    assert {q["to"][0] for q in queries} == {"2026-11-26T11:00:00.000+00:00"}
 
 
 def test_a_redirect_is_never_followed_even_by_a_client_that_would(fake: FakeOctopus) -> None:
@@ -279,7 +308,6 @@ def test_event_filters_are_sent_as_octopus_names_them(fake: FakeOctopus) -> None
         make_client(fake).events(
             categories=["DeploymentQueued", "DeploymentFailed"],
             since=since,
-            from_auto_id=41,
             projects=["Projects-1", "Projects-2"],
             take=50,
         )
@@ -288,7 +316,7 @@ def test_event_filters_are_sent_as_octopus_names_them(fake: FakeOctopus) -> None
     assert query == {
         "eventCategories": ["DeploymentQueued,DeploymentFailed"],
         "from": ["2026-11-26T10:00:00.000+00:00"],
-        "fromAutoId": ["41"],
+        "skip": ["0"],
         "projects": ["Projects-1,Projects-2"],
         "take": ["50"],
     }
@@ -306,9 +334,10 @@ def test_asking_for_no_ids_sends_no_request_and_many_ids_are_chunked(fake: FakeO
     client = make_client(fake)
     assert client.tasks_by_ids([]) == []
     assert seen == []
-    found = client.tasks_by_ids([f"ServerTasks-{n}" for n in range(120)] + ["ServerTasks-0"])
-    assert len(found) == 120
-    assert seen == [50, 50, 20]
+    # Octopus's own TypeScript client asks for 300 at a time (octopus-api-checked.md §1).
+    found = client.tasks_by_ids([f"ServerTasks-{n}" for n in range(700)] + ["ServerTasks-0"])
+    assert len(found) == 700
+    assert seen == [300, 300, 100]
 
 
 # -- retries -------------------------------------------------------------------------------------
