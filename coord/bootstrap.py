@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from coord.store import TableStore
 
 
+# Each Octopus request of a webhook's fetch: a deployment, its task and its release, so the reply
+# stays inside Octopus's 10 s subscription timeout (octopus-api-checked.md §7).
+QUICK_OCTOPUS_SECONDS = 2.0
+
+
 @dataclass
 class Services:
     """Everything the application functions use, built lazily from settings and configuration."""
@@ -88,10 +93,36 @@ class Services:
         options = PollOptions(backfill=timedelta(days=self.settings.backfill_days))
         return Poller(self.octopus, self.repo, self.names, options)
 
+    @cached_property
+    def quick_poller(self) -> Poller:
+        """A poller whose Octopus requests are tried once with a short timeout (the webhook's)."""
+        from coord.feed.poller import Poller  # noqa: PLC0415
+
+        return Poller(self._quick_octopus, self.repo, self.names)
+
+    @cached_property
+    def _quick_octopus(self) -> OctopusClient:
+        if self.octopus_client is not None:
+            return self.octopus_client
+        import httpx  # noqa: PLC0415
+
+        from coord.octopus import OctopusClient, RetryPolicy  # noqa: PLC0415
+
+        octo = self.settings.require_octopus()
+        return OctopusClient(
+            octo.server_url,
+            octo.api_key.get_secret_value(),
+            octo.space,
+            retry=RetryPolicy(attempts=1, timeout=QUICK_OCTOPUS_SECONDS),
+            timeout=httpx.Timeout(QUICK_OCTOPUS_SECONDS),
+        )
+
     def close(self) -> None:
         """Close network clients that were opened."""
         if "octopus" in self.__dict__:
             self.octopus.close()
+        if "_quick_octopus" in self.__dict__:
+            self._quick_octopus.close()
         if "store" in self.__dict__:
             self.store.close()
 

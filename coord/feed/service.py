@@ -65,23 +65,34 @@ def poll(services: Services) -> PollReport | None:
 
 
 def record_webhook_event(services: Services, event: DeploymentEvent) -> bool:
-    """Record a pushed event at once; True when it was new, False for a duplicate delivery.
+    """Record a pushed event (two small writes); True when it was new, False for a duplicate delivery.
 
     Octopus may deliver an event twice (octopus-api.md Holdout 12): the event id is claimed
-    (insert-only) so a repeat is answered without work. The deployment is then fetched and
-    recorded; if Octopus cannot be reached, a pending row keeps it for the next poll.
+    (insert-only) so a repeat is answered without work. A pending row then keeps the deployment
+    for `fetch_webhook_event` or, failing that, the next poll. Nothing here waits on Octopus:
+    a reply slower than the subscription's timeout (10 s by default) makes Octopus send the
+    event again (octopus-api-checked.md §7).
     """
     inbox = services.store.table("inbox")
     if not claim(inbox, f"event:{event.event_id}", data={"DeploymentId": event.deployment_id}):
         return False
     pending = {"PartitionKey": _PENDING, "RowKey": event.event_id, "DeploymentId": event.deployment_id}
     inbox.upsert(pending)
+    return True
+
+
+def fetch_webhook_event(services: Services, event: DeploymentEvent) -> bool:
+    """Fetch and record a recorded event's deployment if Octopus answers at once; else the next poll does.
+
+    Uses a client that tries once with a short timeout (`Services.quick_poller`), so the webhook's
+    reply stays well inside Octopus's timeout even when Octopus itself is slow.
+    """
     try:
-        services.poller.ingest_ids({event.deployment_id})
+        services.quick_poller.ingest_ids({event.deployment_id})
     except OctopusError as exc:
         log.warning("webhook event %s kept for the next poll: %s", event.event_id, exc)
-        return True
-    inbox.delete(_PENDING, event.event_id)
+        return False
+    services.store.table("inbox").delete(_PENDING, event.event_id)
     return True
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from coord.bootstrap import Services
 from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Unauthorized, Unavailable
 from coord.entrypoints.http.webhook import parse_webhook, secret_matches
 from coord.feed import service as feed_service
-from coord.octopus import OctopusError
 from coord.store import StoreError
+
+log = logging.getLogger(__name__)
 
 
 def status(request: Request, services: Services) -> Response:
@@ -22,22 +25,38 @@ def status(request: Request, services: Services) -> Response:
 
 
 def octopus_events(request: Request, services: Services) -> Response:
-    """POST /api/octopus/events: an Octopus subscription webhook."""
+    """POST /api/octopus/events: an Octopus subscription webhook.
+
+    Every authenticated payload gets a 2xx: a non-2xx answer stops the rest of Octopus's batch
+    (octopus-api-checked.md §7, Issue 7216), and the poll reads the feed anyway. One coord cannot
+    use is answered 200 with `recorded: false` and the reason, and logged. A deployment event is
+    recorded first (claim and pending row), then its deployment is fetched only if Octopus answers
+    at once; otherwise the next poll fetches it.
+    """
     expected = services.settings.webhook_secret
     if expected is None:
         raise Unauthorized("the webhook is disabled: COORD_WEBHOOK_SECRET is not set")
     if not secret_matches(expected.get_secret_value(), request.header("X-Coord-Secret")):
         raise Unauthorized("missing or wrong X-Coord-Secret header")
-    event = parse_webhook(request.json())
+    try:
+        event = parse_webhook(request.json())
+    except BadRequest as problem:
+        detail = problem.to_dict()["detail"]
+        log.warning("webhook payload ignored: %s", detail)
+        return json_response({"recorded": False, "detail": f"ignored: {detail}"}, 200)
     if event is None:
         return json_response({"recorded": False, "detail": "not a deployment event; ignored"}, 200)
     try:
         new = feed_service.record_webhook_event(services, event)
+        fetched = new and feed_service.fetch_webhook_event(services, event)
     except StoreError as exc:
         raise Unavailable(f"the state store did not answer: {exc}") from None
-    except OctopusError as exc:  # pragma: no cover - record_webhook_event keeps these for the next poll
-        raise Unavailable(str(exc)) from None
-    detail = "recorded" if new else "already recorded (duplicate delivery)"
+    if not new:
+        detail = "already recorded (duplicate delivery)"
+    elif fetched:
+        detail = "recorded"
+    else:
+        detail = "recorded; Octopus did not answer at once, so the next poll fetches the deployment"
     return json_response(
         {"recorded": new, "event": event.event_id, "deployment": event.deployment_id, "detail": detail}, 202
     )
