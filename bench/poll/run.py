@@ -18,7 +18,9 @@ Cases, each with Octopus requests, Table Storage operations, coord's CPU time an
   20 new deployments while those 1,200 known events are still inside the overlap behind the cursor;
 - 500 new deployments;
 - naive: what Octopus's own code samples do (octopus-api.md §8: per project, environment and
-  tenant, the newest deployment, then its task), once over the whole space.
+  tenant, the newest deployment, then its task), once over the whole space;
+- webhook: how long `POST /api/octopus/events` takes to record an event, and to answer when Octopus
+  answers at once and when it hangs (Octopus sends again a reply slower than 10 s).
 """
 
 from __future__ import annotations
@@ -41,11 +43,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import dev  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
+from coord.bootstrap import Services  # noqa: E402
+from coord.config import parse_config  # noqa: E402
+from coord.entrypoints.http import feed as routes  # noqa: E402
+from coord.entrypoints.http.messages import Request, serve  # noqa: E402
+from coord.entrypoints.http.webhook import parse_webhook  # noqa: E402
+from coord.feed import service as feed_service  # noqa: E402
 from coord.feed.names import NameCatalogue  # noqa: E402
 from coord.feed.poller import Poller, PollOptions  # noqa: E402
 from coord.feed.repository import DeploymentRepository  # noqa: E402
 from coord.octopus import OctopusClient  # noqa: E402
+from coord.settings import Settings, StorageTarget  # noqa: E402
 from coord.store import TableStore  # noqa: E402
 
 API_KEY = "API-BENCHMARK0000000000000000000"
@@ -192,16 +202,18 @@ def main() -> int:
             poller = Poller(client, repo, NameCatalogue(store), PollOptions(backfill=timedelta(days=7)))
 
             def catch_up() -> tuple[int, int]:
-                polls = 0
+                polls = fetched = 0
                 while True:
                     polls += 1
                     report = poller.poll(sim.now())
+                    fetched += report.deployments_seen
                     if polls == 1:
                         agree, cells = matrix_matches_dashboard(client, repo)
                         notes.append(
                             f"after the first poll, {agree} of {cells} matrix cells equal the dashboard"
                         )
                     if report.caught_up or polls >= 50:
+                        notes.append(f"deployments fetched from Octopus during the catch-up: {fetched}")
                         return polls, 0
 
             results.append(measure("first poll and catch-up", client, store, catch_up))
@@ -224,6 +236,7 @@ def main() -> int:
                 )
             sim.advance(60)
             results.append(measure("idle again", client, store, lambda: one_poll(poller, sim)))
+            notes += webhook_timings(sim, client, connection)
             if not args.skip_naive:
                 results.append(
                     measure(
@@ -251,6 +264,58 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"- peak RSS of coord's process: {peak:.0f} MiB")
     return 0
+
+
+def webhook_timings(sim: Simulator, client: OctopusClient, connection: str) -> list[str]:
+    """Time the webhook: recording alone, the whole answer, and the answer while Octopus hangs."""
+    settings = Settings(
+        octopus_server_url=sim.url,
+        octopus_api_key=SecretStr(API_KEY),
+        storage=StorageTarget(connection_string=SecretStr(connection)),
+        table_prefix="hook" + str(int(time.time())),
+        webhook_secret=SecretStr("s3cret"),
+    )
+    config = parse_config("timezone: UTC\ngroups:\n  fleet:\n    projects: [Service 0000]\n", "bench")
+    services = Services(settings=settings, config=config)
+    sim.call("POST", "/_sim/releases", {"project": "Service 0001", "version": "9.9.9"})
+    sim.deploy("Service 0001", "9.9.9", "Development")
+    sim.advance(60)
+    events = list(
+        client.events(categories=["DeploymentQueued", "DeploymentStarted", "DeploymentSucceeded"], take=3)
+    )
+    payloads = [
+        {
+            "EventType": "SubscriptionPayload",
+            "Payload": {
+                "Event": e.model_dump(
+                    mode="json", include={"Id", "Category", "Occurred", "RelatedDocumentIds"}
+                )
+            },
+        }
+        for e in events[:3]
+    ]
+
+    def answer(payload: dict[str, Any]) -> tuple[float, str]:
+        started = time.perf_counter()
+        request = Request("POST", headers={"X-Coord-Secret": "s3cret"}, body=json.dumps(payload).encode())
+        response = serve(lambda r: routes.octopus_events(r, services), request)
+        return time.perf_counter() - started, json.loads(response.body)["detail"]
+
+    services.store.table("inbox")  # tables created before timing, as on a warm instance
+    event = parse_webhook(payloads[0])
+    assert event is not None
+    started = time.perf_counter()
+    feed_service.record_webhook_event(services, event)
+    recorded = time.perf_counter() - started
+    quick, quick_detail = answer(payloads[1])
+    sim.call("POST", "/_sim/faults", {"route": "GET /deployments", "timeout": 15, "count": 1})
+    hung, hung_detail = answer(payloads[2])
+    services.close()
+    return [
+        f"webhook: recording an event (claim and pending row) took {recorded * 1000:.0f} ms",
+        f"webhook: answered in {quick:.2f} s when Octopus answers at once ({quick_detail})",
+        f"webhook: answered in {hung:.2f} s when Octopus hangs for 15 s ({hung_detail})",
+    ]
 
 
 def one_poll(poller: Poller, sim: Simulator) -> tuple[int, int]:
