@@ -64,6 +64,8 @@ def test_after_a_fan_out_twenty_new_deployments_cost_at_most_five_requests(coord
     assert report.events_read <= coord.services.poller._options.first_page
     stored = recorded(coord)
     assert all(stored[d].state is TaskState.SUCCESS for d in made)
+    # What a poll changed, by deployment id: what a run waiting on these deployments looks for.
+    assert set(report.changed_deployment_ids) == set(made)
 
 
 def test_an_event_written_late_inside_the_overlap_is_never_missed(coord) -> None:
