@@ -35,7 +35,7 @@ from coord.feed.fetch import DeploymentFetcher
 from coord.feed.names import NameCatalogue
 from coord.feed.reader import EventReader, ReadProgress
 from coord.feed.repository import DeploymentRepository, PollCache
-from coord.octopus import OctopusClient, OctopusNotFound
+from coord.octopus import OctopusClient, OctopusError, OctopusNotFound
 from coord.store import StaleState
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,15 @@ class Poller:
         inflight = self._repo.inflight()
         cache = self._repo.poll_cache()
         reconciled_at = cursor.last_reconcile if cursor else None
+        failed: OctopusError | None = None
         if reconcile_due(cursor, now, self._options.reconcile_every):
-            self._reconcile(report, inflight, cache)
-            reconciled_at = now
+            try:
+                self._reconcile(report, inflight, cache)
+                reconciled_at = now
+            except OctopusError as exc:
+                # The feed is read all the same; the poll still fails at the end, so the tick says so.
+                log.warning("reconciliation with the dashboard failed: %s", exc)
+                failed = exc
         start = window_start(cursor, now, self._options.backfill)
         # Tasks in flight are refreshed with the first batch of events, sharing its tasks request.
         refresh = set(inflight)
@@ -142,6 +148,8 @@ class Poller:
             base = cursor or advance(None, start, [])
             cursor, etag = self._save(cursor, replace(base, last_reconcile=reconciled_at), etag)
         report.cursor = cursor.through
+        if failed is not None:
+            raise failed
         return report
 
     def categories(self) -> tuple[str, ...]:

@@ -89,10 +89,11 @@ def fetch_webhook_event(services: Services, event: DeploymentEvent) -> bool:
     """
     try:
         services.quick_poller.ingest_ids({event.deployment_id})
-    except OctopusError as exc:
+        services.store.table("inbox").delete(_PENDING, event.event_id)
+    except (OctopusError, StoreError) as exc:
+        # Recorded already: the pending row keeps it for the next poll.
         log.warning("webhook event %s kept for the next poll: %s", event.event_id, exc)
         return False
-    services.store.table("inbox").delete(_PENDING, event.event_id)
     return True
 
 

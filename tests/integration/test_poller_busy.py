@@ -10,10 +10,13 @@ import json
 import logging
 from datetime import timedelta
 
+import pytest
+
 from coord.domain.records import TaskState
 from coord.feed import service as feed_service
 from coord.feed.dashboard import current_items
 from coord.feed.poller import PollOptions
+from coord.octopus import OctopusError
 from tests.integration.test_poller import deliver, recorded, webhook_payload
 
 TENANTS = 400
@@ -209,3 +212,14 @@ def test_a_webhook_records_before_asking_octopus_and_leaves_a_slow_octopus_to_th
     assert report is not None and report.webhook_backlog == 1
     assert recorded(coord)[dep].state is TaskState.SUCCESS
     assert list(inbox.partition("pending")) == []
+
+
+def test_a_failing_dashboard_fails_the_poll_but_the_feed_is_read_first(coord) -> None:
+    sim = coord.octosim.sim
+    sim.faults.add(route="GET /dashboard", status=500)
+    with pytest.raises(OctopusError):
+        feed_service.poll(coord.services)
+    assert set(recorded(coord)) == set(sim.deployments)
+    sim.faults.clear()
+    report = feed_service.poll(coord.services)
+    assert report is not None and report.reconciled
