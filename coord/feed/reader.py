@@ -63,7 +63,7 @@ class EventReader:
         progress.events_read += len(first.Items)
         newest = _deployment_events(first.Items)
         total = first.TotalResults
-        if not _more(first):
+        if not first.Items or not _more(first):
             yield newest[::-1]
             return
         if total is not None and rest_known(cursor, start, total, (e.Id for e in first.Items)):
