@@ -125,7 +125,7 @@ def test_an_empty_file_is_an_empty_configuration() -> None:
         ),
         (
             ('"Checkout >= 3.2"', '"Checkout >= three"'),
-            "groups.shop.depends_on.Storefront[1]: 'Checkout >= three': 'three' is not a release version (expected SemVer with up to four numbers, e.g. 1.2.3)",  # noqa: E501  (a message as users read it)
+            "groups.shop.depends_on.Storefront[1]: 'Checkout >= three': 'three' is not a version to compare with (expected a number first, e.g. 3.2 or v1.0)",  # noqa: E501  (a message as users read it)
         ),
         (
             ("duration: 72h", "duration: 72x"),
