@@ -318,23 +318,22 @@ class OctopusClient:
         tenant_id: str | None = None,
         idempotency_key: str,
         comments: str | None = None,
-        project_id: str | None = None,
+        since: datetime | None = None,
     ) -> Deployment:
-        """Deploy a release to an environment (and tenant), once per `idempotency_key`."""
-        if project_id is None:
-            project_id = self.release(release_id).ProjectId
-            if project_id is None:
-                msg = f"release {release_id} names no ProjectId"
-                raise OctopusNotFound(msg)
+        """Deploy a release to an environment (and tenant), once per `idempotency_key`.
+
+        `since`: when the work asking for it started; the look-up for an earlier attempt reads
+        the release's deployments back to then.
+        """
         return create_deployment_once(
             self._http,
             self._s,
-            project_id=project_id,
             release_id=release_id,
             environment_id=environment_id,
             tenant_id=tenant_id,
             key=idempotency_key,
             comments=comments,
+            since=since,
         )
 
     # -- helpers -------------------------------------------------------------------------------

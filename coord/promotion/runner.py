@@ -215,7 +215,7 @@ class _Runner:
                 tenant_id=step.tenant_id,
                 idempotency_key=step.key_for(run.id, kind),
                 comments=comments,
-                project_id=step.project_id,
+                since=step.started,
             )
         except OctopusRejected as exc:
             self._refused(stored, step, kind, exc.error_message or str(exc))
