@@ -22,7 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.octosim import changes
 from tests.octosim import lifecycle as lc
+from tests.octosim.access import Access
 from tests.octosim.clock import ManualClock, RealClock
 from tests.octosim.errors import ApiError, SimulatorError, rejected
 from tests.octosim.faults import Faults
@@ -92,6 +94,7 @@ class Simulator:
     ) -> None:
         self.clock = clock or ManualClock(DEFAULT_START)
         self.api_key = api_key or _api_key()
+        self.access = Access(self)
         self.lock = threading.RLock()
         self.faults = Faults(seed=seed)
         self.observations = Observations()
@@ -1004,6 +1007,24 @@ class Simulator:
             )
             self.subscriptions[sub.id] = sub
             return sub.id
+
+    # ------------------------------------------------------------------ changes people make
+
+    def rename_project(self, ref: str, new_name: str) -> str:
+        """Rename a project (id and slug stay); writes a `Modified` event. See changes.py."""
+        return changes.rename(self, "project", ref, new_name)
+
+    def rename_environment(self, ref: str, new_name: str) -> str:
+        """Rename an environment; writes a `Modified` event."""
+        return changes.rename(self, "environment", ref, new_name)
+
+    def rename_tenant(self, ref: str, new_name: str) -> str:
+        """Rename a tenant; writes a `Modified` event."""
+        return changes.rename(self, "tenant", ref, new_name)
+
+    def delete_release(self, project: str, version: str) -> str:
+        """Delete a release and its deployments, as retention does. See changes.py."""
+        return changes.delete_release(self, project, version)
 
     # ------------------------------------------------------------------ test conveniences
 
