@@ -15,7 +15,11 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 @app.timer_trigger(schedule="%COORD_TICK_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def tick(timer: func.TimerRequest) -> None:
-    """The heartbeat: poll Octopus, run what is due, send what is pending."""
+    """The heartbeat: poll Octopus, run what is due, send what is pending.
+
+    A tick that could not reach Octopus or storage, or whose API key was refused, does what it
+    still can and then raises, so the invocation shows as failed in Azure's monitoring.
+    """
     from coord import heartbeat
     from coord.bootstrap import shared_services
 
@@ -23,6 +27,8 @@ def tick(timer: func.TimerRequest) -> None:
         logging.info("tick is running late; catching up")
     report = heartbeat.tick(shared_services())
     logging.info("tick: %s", report.summary())
+    if report.failed:
+        raise heartbeat.TickFailed("; ".join(report.failures))
 
 
 @app.route(route="promotions", methods=["POST"])

@@ -18,6 +18,7 @@ import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -257,6 +258,8 @@ def render_default(info: FieldInfo) -> str:
         return "`{}`" if isinstance(value, dict) else "`[]`"
     if info.default is None:
         return "not set"
+    if isinstance(info.default, timedelta):
+        return f"`{fields.format_duration(info.default)}`"
     return f"`{info.default}`"
 
 

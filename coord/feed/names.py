@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.store import BatchOp, TableStore
 
 _PARTITION = "catalogue"
+_MISS_ROW = "meta|refreshed-on-miss"  # not a kind: load() and refresh() leave it alone
 _KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
 
 
@@ -37,7 +39,7 @@ class NameCatalogue:
     def refresh(self, fresh: Catalogue) -> int:
         """Store `fresh`, writing only changed rows; returns how many rows were written or removed."""
         table = self._store.table("state")
-        stored = {e["RowKey"]: e["Data"] for e in table.partition(_PARTITION)}
+        stored = {e["RowKey"]: e["Data"] for e in table.partition(_PARTITION) if e["RowKey"] != _MISS_ROW}
         wanted: dict[str, str] = {}
         for kind, items in (
             ("project", fresh.projects),
@@ -58,6 +60,18 @@ class NameCatalogue:
         ]
         table.write_batch(ops)
         return len(ops)
+
+    def refreshed_on_miss(self) -> datetime | None:
+        """When the names were last read because one did not resolve."""
+        entity = self._store.table("state").get(_PARTITION, _MISS_ROW)
+        at = entity.get("At") if entity is not None else None
+        return at if isinstance(at, datetime) else None
+
+    def mark_refreshed_on_miss(self, now: datetime) -> None:
+        """Remember that the names were read now because one did not resolve."""
+        self._store.table("state").upsert(
+            {"PartitionKey": _PARTITION, "RowKey": _MISS_ROW, "At": now.astimezone(UTC)}
+        )
 
 
 def _decode(kind: str, data: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self
 import httpx
 from pydantic import SecretStr
 
-from coord.octopus.deployments import create_deployment_once
+from coord.octopus.deployments import create_deployment_once, find_keyed_deployment
 from coord.octopus.errors import OctopusNotFound
 from coord.octopus.interruptions import submit_interruption
 from coord.octopus.models import (
@@ -260,6 +260,7 @@ class OctopusClient:
         projects: Sequence[str] | None = None,
         environments: Sequence[str] | None = None,
         tenants: Sequence[str] | None = None,
+        task_state: str | None = None,
         take: int = 30,
     ) -> Iterator[Deployment]:
         """Deployments matching the filters, newest first, page by page (`take` per page)."""
@@ -268,6 +269,7 @@ class OctopusClient:
             "projects": csv_list(projects),
             "environments": csv_list(environments),
             "tenants": csv_list(tenants),
+            "taskState": task_state,
             "take": take,
         }
         return self._http.pages(Deployment, f"{self._s}/deployments", route="deployments", params=params)
@@ -309,6 +311,26 @@ class OctopusClient:
         return submit_interruption(self._http, self._s, interruption_id, result, notes=notes)
 
     # -- deploying -----------------------------------------------------------------------------
+
+    def find_deployment(
+        self,
+        release_id: str,
+        environment_id: str,
+        *,
+        tenant_id: str | None = None,
+        idempotency_key: str,
+        since: datetime | None = None,
+    ) -> Deployment | None:
+        """The deployment created under `idempotency_key`, if an earlier attempt created one."""
+        return find_keyed_deployment(
+            self._http,
+            self._s,
+            release_id=release_id,
+            environment_id=environment_id,
+            tenant_id=tenant_id,
+            key=idempotency_key,
+            since=since,
+        )
 
     def create_deployment(
         self,

@@ -20,12 +20,14 @@ _COLOURS = {
     RunPhase.FAILED: "#cf222e",
     RunPhase.ROLLED_BACK: "#9a6700",
     RunPhase.CANCELED: "#57606a",
+    RunPhase.TIMED_OUT: "#cf222e",
 }
 _WORDS = {
     RunPhase.SUCCEEDED: "succeeded",
     RunPhase.FAILED: "failed",
     RunPhase.ROLLED_BACK: "rolled back",
     RunPhase.CANCELED: "canceled",
+    RunPhase.TIMED_OUT: "timed out",
 }
 
 

@@ -30,7 +30,9 @@ _CHECKED = "checked"
 _PENDING = "pending-promotion"  # slots claimed whose run has not started yet
 
 
-def run_due_promotions(services: Services, *, data_fresh: bool = True) -> list[str]:
+def run_due_promotions(
+    services: Services, *, data_fresh: bool = True, failures: list[str] | None = None
+) -> list[str]:
     """Start the run of each promotion whose schedule slot is due now; one note per thing done.
 
     A due slot is claimed once and kept pending until its run starts. It waits while this
@@ -67,11 +69,13 @@ def run_due_promotions(services: Services, *, data_fresh: bool = True) -> list[s
         if record_skipped_slots(table, late, now):
             notes.append(f"promotion {promotion.name}: {len(late)} missed slot(s) recorded as skipped")
         _save_checked(table, row, promotion.name, now)
-    notes += _start_pending(services, table, now, data_fresh=data_fresh)
+    notes += _start_pending(services, table, now, data_fresh=data_fresh, failures=failures)
     return notes
 
 
-def _start_pending(services: Services, table: Table, now: datetime, *, data_fresh: bool) -> list[str]:
+def _start_pending(
+    services: Services, table: Table, now: datetime, *, data_fresh: bool, failures: list[str] | None
+) -> list[str]:
     notes: list[str] = []
     promotions = {p.name: p for p in services.config.promotions}
     for row in table.partition(_PENDING):
@@ -87,6 +91,8 @@ def _start_pending(services: Services, table: Table, now: datetime, *, data_fres
             continue
         note, done = _run_slot(services, promotion, slot)
         notes.append(note)
+        if not done and failures is not None:
+            failures.append(note)
         if done:
             table.delete(_PENDING, slot.key)
     return notes
@@ -113,7 +119,7 @@ def _run_slot(services: Services, promotion: Promotion, slot: Slot) -> tuple[str
         promotion=promotion.name,
     )
     try:
-        started = start_run(services, command, poll=False)
+        started = start_run(services, command, poll=False, fresh=True)
     except RunConflict as exc:
         record_skipped_slots(table, [slot], services.clock.now())
         return f"promotion {promotion.name}: slot skipped, run {exc.active_run_id} is still active", True
@@ -141,8 +147,14 @@ def _save_checked(table: Table, row: Entity | None, name: str, now: datetime) ->
         log.debug("promotion slot check time was moved by another tick")
 
 
-def advance_active_runs(services: Services) -> list[str]:
-    """Advance every active run once; one note per run that changed phase or ended."""
+def advance_active_runs(
+    services: Services, *, fresh: bool = False, failures: list[str] | None = None
+) -> list[str]:
+    """Advance every active run once; one note per run that changed phase or ended.
+
+    `fresh`: this tick's poll has caught up, so decisions may read the stored matrix. A run that
+    could not reach Octopus is noted, and added to `failures` when given.
+    """
     store = runs(services)
     notes: list[str] = []
     now = services.clock.now()
@@ -154,9 +166,11 @@ def advance_active_runs(services: Services) -> list[str]:
                 store.drop_index(key, run_id)
             continue
         try:
-            after = advance_run(services, run_id)
+            after = advance_run(services, run_id, fresh=fresh)
         except OctopusError as exc:
             notes.append(f"run {run_id}: waiting for Octopus ({exc})")
+            if failures is not None:
+                failures.append(f"run {run_id}: Octopus: {exc}")
             continue
         if after is not None and after.phase != before.run.phase:
             notes.append(f"run {run_id}: {after.phase}" + (f" ({after.outcome})" if after.outcome else ""))

@@ -244,7 +244,7 @@ def step_from_json(text: str) -> Step:
     data["status"] = StepStatus(data["status"])
     data["rollback"] = RollbackStatus(data.get("rollback", ""))
     data["needs"] = tuple(data.get("needs", ()))
-    for name in ("started", "finished"):
+    for name in ("started", "finished", "release_created", "previous_created", "rollback_started"):
         data[name] = _time(data.get(name))
     return Step(**data)
 
@@ -269,6 +269,6 @@ def run_from_json(text: str, steps: dict[str, Step]) -> Run:
     )
     values["group_project_ids"] = tuple(values.get("group_project_ids", ()))
     values["dependencies"] = {k: tuple(v) for k, v in values.get("dependencies", {}).items()}
-    for name in ("created", "started", "finished"):
+    for name in ("created", "started", "finished", "deadline"):
         values[name] = _time(values.get(name))
     return Run(**values)

@@ -61,6 +61,7 @@ def run_document(run: Run) -> dict[str, Any]:
         "created": _time(run.created),
         "started": _time(run.started),
         "finished": _time(run.finished),
+        "deadline": _time(run.deadline),
         "cancel_requested": run.cancel_requested,
         "waiting": run.waiting or None,
         "outcome": run.outcome or None,

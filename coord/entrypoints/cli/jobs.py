@@ -10,11 +10,10 @@ from contextlib import contextmanager
 from coord import heartbeat
 from coord.bootstrap import Services
 from coord.entrypoints.cli.context import CliContext
+from coord.entrypoints.cli.errors import EXIT_OK, EXIT_USAGE
 from coord.entrypoints.cli.output import wants_colour
 from coord.feed import service as feed_service
 from coord.feed.status import render_status_table
-
-EXIT_OK = 0
 
 
 @contextmanager
@@ -40,11 +39,13 @@ def poll(args: argparse.Namespace, context: CliContext) -> int:
 
 
 def tick(args: argparse.Namespace, context: CliContext) -> int:
-    """`coord tick`: one heartbeat, as the timer function runs it."""
+    """`coord tick`: one heartbeat, as the timer function runs it; exit 2 if it could not do its work."""
     with services_for(context) as services:
         report = heartbeat.tick(services)
         context.console.print(f"tick: {report.summary()}")
-    return EXIT_OK
+    for failure in report.failures:
+        context.console.error(failure)
+    return EXIT_USAGE if report.failed else EXIT_OK
 
 
 def status(args: argparse.Namespace, context: CliContext) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from coord import __version__
@@ -51,6 +51,16 @@ def seconds(text: str) -> float:
         msg = f"expected a number of seconds, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def duration(text: str) -> timedelta:
+    """A duration as coord.yaml writes it: 30m, 6h, 1d or 1h30m."""
+    from coord.config.fields import parse_duration  # noqa: PLC0415  (pydantic loads only when used)
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -162,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=textwrap.dedent(
             """
             exit status: 0 success, 1 the job itself failed (e.g. a promotion run with a failed project),
-            2 usage, configuration or connection errors.
+            2 usage, configuration or connection errors, and a tick that could not reach Octopus or
+            storage or whose API key was refused.
             Settings come from the environment (OCTOPUS_SERVER_URL, OCTOPUS_API_KEY, COORD_STORAGE, ...).
             Run '%(prog)s COMMAND --help' for a command's options and examples.
             """
@@ -203,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--on-failure",
         choices=["halt", "rollback"],
         help="default: that of the promotions entry with the same group, from and to, else halt",
+    )
+    promote.add_argument(
+        "--timeout",
+        type=duration,
+        metavar="DURATION",
+        help="end the run TimedOut if it is still going after this long, e.g. 90m or 6h "
+        "(default: that of the promotions entry, else 6h)",
     )
     promote.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     promote.add_argument(

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
         on_failure=args.on_failure,
         dry_run=args.dry_run,
         trigger="command line",
+        timeout=getattr(args, "timeout", None),
     )
     with services_for(context) as services:
         try:
@@ -53,9 +54,15 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
         while not current.phase.is_terminal:
             sleep(interval)
             interval = min(interval * 2, MAX_INTERVAL)
+            fresh = False
             try:
-                feed_service.poll(services)
-                current = advance_run(services, current.id) or current
+                report = feed_service.poll(services)
+                fresh = report is not None and report.caught_up
+            except OctopusError as exc:
+                context.console.warning(f"could not poll Octopus: {exc}")
+            try:
+                # Advanced even when the poll failed: past its deadline the run ends without Octopus.
+                current = advance_run(services, current.id, fresh=fresh) or current
             except OctopusError as exc:
                 context.console.warning(f"Octopus did not answer; trying again: {exc}")
                 continue

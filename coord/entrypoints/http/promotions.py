@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from coord.config.fields import Duration
 from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Conflict, NotFound, Unavailable, field_problems
 from coord.octopus import OctopusError
@@ -33,6 +34,7 @@ class PromotionBody(BaseModel):
     projects: list[str] | None = None
     on_failure: Literal["halt", "rollback"] | None = None
     dry_run: bool = False
+    timeout: Duration | None = None  # e.g. "90m" or "6h"; default: the promotions entry's, else 6h
 
 
 def start_promotion(request: Request, services: Services) -> Response:
@@ -52,6 +54,7 @@ def start_promotion(request: Request, services: Services) -> Response:
         on_failure=body.on_failure,
         dry_run=body.dry_run,
         trigger="http",
+        timeout=body.timeout,
     )
     try:
         started = start_run(services, command)
