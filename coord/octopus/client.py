@@ -37,6 +37,8 @@ from coord.octopus.models import (
     Space,
     Task,
     Tenant,
+    User,
+    UserPermissions,
 )
 from coord.octopus.queries import csv_list, event_filters
 from coord.octopus.retry import RetryPolicy, call_with_retries
@@ -157,6 +159,17 @@ class OctopusClient:
     def root(self) -> RootDocument:
         """`GET /api`: server version and links."""
         return self._http.get_model(RootDocument, "/api", route="root")
+
+    def current_user(self) -> User:
+        """`GET /api/users/me`: the user the API key belongs to."""
+        return self._http.get_model(User, "/api/users/me", route="users/me")
+
+    def user_permissions(self, user: User) -> UserPermissions:
+        """What the user may do in this client's space (its `Permissions` link; system ones included)."""
+        link = user.Links.get("Permissions", f"/api/users/{user.Id}/permissions")
+        path = link.split("{", 1)[0]  # an RFC 6570 template: `.../permissions{?spaces,includeSystem}`
+        params: Params = {"spaces": self.space_id, "includeSystem": True}
+        return self._http.get_model(UserPermissions, path, route="users/permissions", params=params)
 
     def spaces(self) -> list[Space]:
         """Every space visible to the API key."""
