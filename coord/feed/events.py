@@ -26,6 +26,13 @@ DEPLOYMENT_CATEGORIES: tuple[str, ...] = (
     "GuidedFailureInterruptionRaised",
 )
 
+# Octopus audits every change to a project, environment or tenant as a `Modified` event regarding
+# it (https://octopus.com/docs/security/users-and-teams/auditing); reading them with the
+# deployment events lets the next poll pick up a rename without another request.
+NAME_CATEGORIES: tuple[str, ...] = ("Modified",)
+FEED_CATEGORIES: tuple[str, ...] = DEPLOYMENT_CATEGORIES + NAME_CATEGORIES
+_NAMED_DOCUMENTS = frozenset({"projects", "environments", "tenants"})
+
 OVERLAP = timedelta(minutes=5)
 # At most this many ids are remembered. Forgetting older ones after an extreme burst only
 # costs a second fetch of their deployments, which merge to no change: nothing is lost.
@@ -71,6 +78,13 @@ def deployment_event(
         environment_id=by_prefix.get("environments"),
         release_id=by_prefix.get("releases"),
         task_id=by_prefix.get("servertasks"),
+    )
+
+
+def names_changed(category: str, related_document_ids: Sequence[str]) -> bool:
+    """Whether an event says a project, environment or tenant changed (a rename, perhaps)."""
+    return category in NAME_CATEGORIES and any(
+        doc_id.partition("-")[0].lower() in _NAMED_DOCUMENTS for doc_id in related_document_ids
     )
 
 

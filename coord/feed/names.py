@@ -15,7 +15,9 @@ from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, Tena
 from coord.store import BatchOp, TableStore
 
 _PARTITION = "catalogue"
-_MISS_ROW = "meta|refreshed-on-miss"  # not a kind: load() and refresh() leave it alone
+# Rows that are not names (load() and refresh() leave them alone).
+_MISS_ROW = "meta|refreshed-on-miss"
+_CHANGES_ROW = "meta|changes-seen"
 _KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
 
 
@@ -39,7 +41,7 @@ class NameCatalogue:
     def refresh(self, fresh: Catalogue) -> int:
         """Store `fresh`, writing only changed rows; returns how many rows were written or removed."""
         table = self._store.table("state")
-        stored = {e["RowKey"]: e["Data"] for e in table.partition(_PARTITION) if e["RowKey"] != _MISS_ROW}
+        stored = {e["RowKey"]: e["Data"] for e in table.partition(_PARTITION) if "Data" in e}
         wanted: dict[str, str] = {}
         for kind, items in (
             ("project", fresh.projects),
@@ -62,16 +64,29 @@ class NameCatalogue:
         return len(ops)
 
     def refreshed_on_miss(self) -> datetime | None:
-        """When the names were last read because one did not resolve."""
-        entity = self._store.table("state").get(_PARTITION, _MISS_ROW)
-        at = entity.get("At") if entity is not None else None
-        return at if isinstance(at, datetime) else None
+        """When the names were last read because one did not resolve (coord's clock)."""
+        return self._moment(_MISS_ROW)
 
     def mark_refreshed_on_miss(self, now: datetime) -> None:
         """Remember that the names were read now because one did not resolve."""
-        self._store.table("state").upsert(
-            {"PartitionKey": _PARTITION, "RowKey": _MISS_ROW, "At": now.astimezone(UTC)}
-        )
+        self._mark(_MISS_ROW, now)
+
+    def changes_seen(self) -> datetime | None:
+        """The newest change event (Octopus's `Occurred`) after which the names were read."""
+        return self._moment(_CHANGES_ROW)
+
+    def mark_changes_seen(self, occurred: datetime) -> None:
+        """Remember that the names were read after the change event of `occurred`."""
+        self._mark(_CHANGES_ROW, occurred)
+
+    def _moment(self, row: str) -> datetime | None:
+        entity = self._store.table("state").get(_PARTITION, row)
+        at = entity.get("At") if entity is not None else None
+        return at if isinstance(at, datetime) else None
+
+    def _mark(self, row: str, at: datetime) -> None:
+        entity = {"PartitionKey": _PARTITION, "RowKey": row, "At": at.astimezone(UTC)}
+        self._store.table("state").upsert(entity)
 
 
 def _decode(kind: str, data: str) -> Any:

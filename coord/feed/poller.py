@@ -18,11 +18,12 @@ from typing import Any
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.domain.records import DeploymentRecord, parse_state
 from coord.feed.events import (
-    DEPLOYMENT_CATEGORIES,
+    FEED_CATEGORIES,
     DeploymentEvent,
     EventCursor,
     advance,
     deployment_event,
+    names_changed,
     reconcile_due,
     unseen,
     window_start,
@@ -60,6 +61,9 @@ class PollReport:
     cursor: datetime | None = None
     webhook_backlog: int = 0
     changed: list[DeploymentRecord] = field(default_factory=list)
+    # The newest `Occurred` of an event saying a project, environment or tenant changed.
+    names_changed: datetime | None = None
+    names_refreshed: bool = False
 
     def summary(self) -> str:
         state = "caught up" if self.caught_up else "catching up"
@@ -113,6 +117,7 @@ class Poller:
             self.reconcile(report, inflight)
             reconciled = EventCursor(cursor.through, cursor.recent, last_reconcile=now)
             cursor, etag = self._save(cursor, reconciled, etag)
+        self._follow_renames(report)
         report.cursor = cursor.through
         return report
 
@@ -134,6 +139,19 @@ class Poller:
             log.info("reconciliation found %d deployments the feed had not delivered", len(differing))
             self._ingest(differing, inflight, report)
         report.reconciled = True
+
+    def _follow_renames(self, report: PollReport) -> None:
+        """Read the names again when the feed said one changed since they were last read for it."""
+        changed = report.names_changed
+        if changed is None:
+            return
+        seen = self._names.changes_seen()
+        if seen is not None and changed <= seen:
+            return  # an event of the overlap, already followed
+        if not report.reconciled:  # a reconciliation has just read them
+            self.refresh_names()
+        self._names.mark_changes_seen(changed)
+        report.names_refreshed = True
 
     def refresh_names(self) -> Catalogue:
         """Read the space's projects, environments and tenants into the stored catalogue."""
@@ -175,7 +193,8 @@ class Poller:
         anywhere resumes where it stopped.
         """
         size = self._options.page_size
-        first = self._octopus.events_page(categories=DEPLOYMENT_CATEGORIES, since=start, skip=0, take=size)
+        first = self._octopus.events_page(categories=FEED_CATEGORIES, since=start, skip=0, take=size)
+        _note_name_changes(first.Items, report)
         items = _deployment_events(first.Items)
         report.events_read += len(first.Items)
         if first.Links.get("Page.Next") is None:
@@ -200,7 +219,7 @@ class Poller:
                 report.caught_up = False
                 return
             page = self._octopus.events_page(
-                categories=DEPLOYMENT_CATEGORIES, since=start, until=until, skip=page_number * size, take=size
+                categories=FEED_CATEGORIES, since=start, until=until, skip=page_number * size, take=size
             )
             pages_read += 1
             last = _last_page(page, size)
@@ -209,6 +228,7 @@ class Poller:
                 page_number = last
                 continue
             report.events_read += len(page.Items)
+            _note_name_changes(page.Items, report)
             batch = _deployment_events(page.Items)
             if batch:
                 yield list(reversed(batch))
@@ -218,8 +238,9 @@ class Poller:
         self, start: datetime, until: datetime, report: PollReport
     ) -> Iterable[list[DeploymentEvent]]:
         """For a server whose pages do not say how many there are: read them all, apply once."""
-        events = list(self._octopus.events(categories=DEPLOYMENT_CATEGORIES, since=start, until=until))
+        events = list(self._octopus.events(categories=FEED_CATEGORIES, since=start, until=until))
         report.events_read += len(events)
+        _note_name_changes(events, report)
         batch = _deployment_events(events)
         if batch:
             yield list(reversed(batch))
@@ -293,6 +314,12 @@ def _all_known(
         return False
     remembered = sum(1 for occurred in cursor.recent.values() if occurred >= start)
     return total <= remembered
+
+
+def _note_name_changes(items: Sequence[Any], report: PollReport) -> None:
+    for item in items:
+        if names_changed(item.Category, item.RelatedDocumentIds or ()):
+            report.names_changed = max(report.names_changed or item.Occurred, item.Occurred)
 
 
 def _deployment_events(items: Sequence[Any]) -> list[DeploymentEvent]:
