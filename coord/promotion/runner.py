@@ -244,8 +244,8 @@ class _Runner:
         rollback = kind is DeploymentKind.ROLLBACK
         key = (step.project_id, run.target_id, step.tenant_id)
         try:
-            if self.fresh and not rollback and key in self.cells:
-                cell: MatrixCell | None = self.cells[key]
+            if self.fresh and not rollback:  # the poll has caught up: no cell means nothing there
+                cell: MatrixCell | None = self.cells.get(key)
             else:
                 include = (step.deployment_id,) if rollback else ()
                 cell = read_cell(
