@@ -15,7 +15,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from coord.domain.records import MatrixCell, TaskState, parse_state
-from coord.promotion.decide import Allowed, Target, Verdict, candidate_of, decide, step_after
+from coord.promotion.decide import (
+    Allowed,
+    Constraint,
+    Target,
+    Verdict,
+    candidate_of,
+    decide,
+    step_after,
+    unmet_constraint,
+)
 from coord.promotion.intents import (
     Finish,
     Intent,
@@ -90,17 +99,29 @@ def _waiting(interruptions: Sequence[str]) -> str:
 
 
 def decide_again(
-    run: Run, step: Step, kind: DeploymentKind, cell: MatrixCell | None, allowed: Allowed | None
+    run: Run,
+    step: Step,
+    kind: DeploymentKind,
+    cell: MatrixCell | None,
+    allowed: Allowed | None,
+    *,
+    target_cells: Iterable[MatrixCell] = (),
 ) -> Intent:
     """Immediately before creating a step's deployment: the plan's decision, made again from `cell`.
 
     `cell` is the freshest state of the step's target cell; `allowed` Octopus's deployment
-    template of the release (forward only). Returns the StartDeployment to go ahead, or what to
+    template of the release (forward only); `target_cells` the target environment's matrix, for
+    the version constraints on dependencies. Returns the StartDeployment to go ahead, or what to
     do instead: skip or block the step, leave the target as it is, or wait and decide again.
     """
     target = Target(run.target_id, run.target, step.tenant_id)
     candidate = candidate_of(step, kind)
     judgement = decide(kind, candidate, cell, target, allowed=allowed, run_deployment=step.deployment_id)
+    if judgement.verdict is Verdict.DEPLOY and kind is DeploymentKind.DEPLOY:
+        constraints = [Constraint(*c) for c in run.constraints.get(step.project, ())]
+        unmet = unmet_constraint(constraints, target_cells, target)
+        if unmet is not None:
+            return MarkStep(step.key, StepStatus.BLOCKED, unmet, Decision.BLOCKED)
     if judgement.verdict is Verdict.DEPLOY:
         return StartDeployment(step.key, kind, candidate.release_id)
     if judgement.verdict is Verdict.WAIT:

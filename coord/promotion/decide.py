@@ -20,13 +20,13 @@ still the latest there. If someone deployed after it, CHANGED: not rolled back, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from coord.domain.records import DeploymentRecord, MatrixCell
-from coord.domain.versions import Order, order_releases
+from coord.domain.versions import Order, VersionConstraint, VersionError, order_releases
 from coord.promotion.model import Decision, DeploymentKind, Step, StepStatus
 
 
@@ -72,6 +72,49 @@ class Allowed:
         if tenant_id is not None:
             return environment_id in self.tenants.get(tenant_id, frozenset())
         return environment_id in self.environments
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A version a project needs of another before it deploys: `Checkout >= 3.2` (coord.yaml)."""
+
+    project_id: str
+    project: str
+    versions: str  # the constraint as written, e.g. `>= 3.2`
+
+
+def unmet_constraint(
+    constraints: Iterable[Constraint], cells: Iterable[MatrixCell], target: Target
+) -> str | None:
+    """Why a dependency's version in the target now fails a constraint, or None when all hold.
+
+    Made again before a deployment: someone may have deployed another version of the dependency
+    since the plan checked it. Only current and successful deployments there count.
+    """
+    cells = list(cells)
+    for constraint in constraints:
+        rule = VersionConstraint.parse(constraint.versions)
+        there = [
+            c.latest.release_version
+            for c in cells
+            if c.project_id == constraint.project_id
+            and c.environment_id == target.environment_id
+            and c.is_current_success
+        ]
+        failing = sorted({v for v in there if not _allows(rule, v)})
+        if failing:
+            return (
+                f"needs {constraint.project} {constraint.versions}; {constraint.project} is "
+                f"{', '.join(failing)} in {target.environment}"
+            )
+    return None
+
+
+def _allows(rule: VersionConstraint, version: str) -> bool:
+    try:
+        return rule.allows(version)
+    except VersionError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)

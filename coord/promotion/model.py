@@ -185,6 +185,8 @@ class Run:
     outcome: str = ""
     email_queued: bool = False
     deadline: datetime | None = None  # `timeout` after creation: past it the run ends TimedOut
+    # project -> (dependency id, dependency name, constraint) of coord.yaml's `"Checkout >= 3.2"`
+    constraints: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

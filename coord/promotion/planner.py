@@ -7,13 +7,13 @@ environment to another does (interface.md, "Promotion semantics"). Nothing here 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from coord.config.fields import DependencySpec
 from coord.domain.catalogue import Catalogue
 from coord.domain.records import MatrixCell
 from coord.domain.versions import VersionError
-from coord.promotion.decide import Allowed, Target, candidate_of, decide, step_after
+from coord.promotion.decide import Allowed, Constraint, Target, candidate_of, decide, step_after
 from coord.promotion.model import Decision, DeploymentKind, Step, StepStatus
 
 
@@ -47,6 +47,7 @@ class Plan:
     dependencies: dict[str, tuple[str, ...]]  # project -> projects of the run it depends on
     group_project_ids: tuple[str, ...]
     waves: tuple[tuple[str, ...], ...]  # step keys
+    constraints: dict[str, tuple[Constraint, ...]] = field(default_factory=dict)
 
     @property
     def deploys(self) -> tuple[Step, ...]:
@@ -136,6 +137,13 @@ def plan_promotion(
         dependencies=dependencies,
         group_project_ids=tuple(ids[n] for n in request.projects),
         waves=tuple(tuple(waves[w]) for w in sorted(waves)),
+        constraints={
+            name: tuple(
+                Constraint(ids[d.project], d.project, str(d.constraint)) for d in needs if d.constraint
+            )
+            for name, needs in graph.items()
+            if name in in_run and any(d.constraint for d in needs)
+        },
     )
 
 

@@ -263,7 +263,7 @@ class _Runner:
             return None
         except OctopusError as exc:
             raise AdvanceStopped(f"could not read {run.target} for {step.project}: {exc}") from exc
-        intent = decide_again(run, step, kind, cell, allowed)
+        intent = decide_again(run, step, kind, cell, allowed, target_cells=self.cells.values())
         if not isinstance(intent, StartDeployment):
             log.info("run %s: %s decided again: %s", run.id, step.project, intent)
         return intent

@@ -132,6 +132,10 @@ def start_run(
         zone=config.timezone,
         windows=tuple(Window(w.schedule, w.duration) for w in entry.windows) if entry else (),
         deadline=now + timeout,
+        constraints={
+            name: tuple((c.project_id, c.project, c.versions) for c in needs)
+            for name, needs in plan.constraints.items()
+        },
     )
     runs(services).create(run)
     log.info("promotion run %s created: %s %s -> %s", run.id, run.group, run.source, run.target)

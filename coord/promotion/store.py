@@ -269,6 +269,7 @@ def run_from_json(text: str, steps: dict[str, Step]) -> Run:
     )
     values["group_project_ids"] = tuple(values.get("group_project_ids", ()))
     values["dependencies"] = {k: tuple(v) for k, v in values.get("dependencies", {}).items()}
+    values["constraints"] = {k: tuple(tuple(c) for c in v) for k, v in values.get("constraints", {}).items()}
     for name in ("created", "started", "finished", "deadline"):
         values[name] = _time(values.get(name))
     return Run(**values)

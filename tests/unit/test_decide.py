@@ -263,3 +263,21 @@ def test_a_rollback_decided_again_over_a_later_hand_deployment_is_skipped_with_w
         RollbackStatus.SKIPPED,
         "not rolled back: changed since by alice (3.5.0, Deployments-71)",
     )
+
+
+def test_a_dependency_now_at_a_version_its_constraint_refuses_blocks_the_dependent() -> None:
+    # Storefront needs Checkout >= 3.2; someone has since put Checkout 3.1.0 back in Production.
+    storefront = step(key="Projects-4", project_id="Projects-4", project="Storefront")
+    run = run_of(storefront).evolve(constraints={"Storefront": (("Projects-3", "Checkout", ">= 3.2"),)})
+    checkout_now = [cell(held("3.1.0", by="bob"))]
+    intent = decide_again(run, storefront, DEPLOY, None, ALLOWED, target_cells=checkout_now)
+    assert intent == MarkStep(
+        "Projects-4",
+        StepStatus.BLOCKED,
+        "needs Checkout >= 3.2; Checkout is 3.1.0 in Production",
+        Decision.BLOCKED,
+    )
+    holding = [cell(held("3.2.0.1"))]
+    assert isinstance(
+        decide_again(run, storefront, DEPLOY, None, ALLOWED, target_cells=holding), StartDeployment
+    )
