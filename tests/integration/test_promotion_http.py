@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -126,3 +127,13 @@ def test_a_subset_promotes_only_the_projects_named(world: PromotionWorld) -> Non
     run = world.run_to_end(doc["id"])
     assert run.phase.value == "Succeeded"
     assert world.version_in("Checkout", "Production") is None
+
+
+def test_a_timeout_in_the_body_sets_the_run_s_deadline_and_a_bad_one_is_named(world: PromotionWorld) -> None:
+    status, problem, _ = call(world, start_promotion, {**GOOD, "timeout": "soon"})
+    assert status == 400
+    assert problem["errors"] == ["timeout: 'soon' is not a duration (expected e.g. 30m, 72h, 1d or 1h30m)"]
+    status, doc, _ = call(world, start_promotion, {**GOOD, "timeout": "90m"})
+    assert status == 202
+    created = datetime.fromisoformat(doc["created"])
+    assert datetime.fromisoformat(doc["deadline"]) - created == timedelta(minutes=90)
