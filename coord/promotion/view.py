@@ -86,7 +86,9 @@ def _name(step: Step) -> str:
 
 def _action(step: Step) -> str:
     if step.wave is not None and step.decision.value == "deploy":
-        return f"deploy in wave {step.wave + 1}" + (f" after {', '.join(step.needs)}" if step.needs else "")
+        action = f"deploy in wave {step.wave + 1}" + (f" after {', '.join(step.needs)}" if step.needs else "")
+        # e.g. the same release already in flight there: decided again once it has ended
+        return f"{action}; {step.waiting}" if step.waiting else action
     return f"{step.decision.value}: {step.reason}" if step.reason else step.decision.value
 
 

@@ -32,6 +32,7 @@ from coord.promotion.model import (
     Window,
 )
 from coord.promotion.planner import PlanError, PromotionRequest, plan_promotion, releases_to_check
+from coord.promotion.view import plan_table
 
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
 STAGING, PROD = "Environments-2", "Environments-3"
@@ -425,3 +426,10 @@ def test_the_same_release_in_flight_in_the_target_is_planned_to_wait_then_decide
     (step,) = plan(["A"], cells).steps
     assert (step.decision, step.status) == (Decision.DEPLOY, StepStatus.PLANNED)
     assert step.waiting.startswith("2.0.0 is already executing in Production")
+
+
+def test_the_dry_run_table_says_a_step_waits_for_the_same_release_in_flight() -> None:
+    cells = [cell("A", STAGING, "2.0.0"), cell("A", PROD, "2.0.0", TaskState.QUEUED, last="1.0.0")]
+    cells[1] = replace(cells[1], latest=replace(cells[1].latest, release_id=cells[0].latest.release_id))
+    row = plan_table(plan(["A"], cells)).splitlines()[1]
+    assert "deploy in wave 1; 2.0.0 is already queued in Production" in row
