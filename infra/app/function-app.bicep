@@ -1,5 +1,10 @@
 // The Flex Consumption plan and the Function App, with every app setting coord reads in Azure.
 // tests/infra/test_app_settings.py compares `appSettings` below with coord.settings.SETTING_NAMES.
+//
+// The settings are one `Microsoft.Web/sites/config` resource named `appsettings`, as Microsoft's
+// templates write them (AVM's web/site module, which the Flex Consumption quickstarts use, does the
+// same). Its `properties` may hold values known only during the deployment, such as the Application
+// Insights connection string; a `for` loop building `siteConfig.appSettings` may not (BCP178).
 
 param name string
 param planName string
@@ -97,12 +102,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: [
-        for setting in items(union(appSettings, optionalSettings)): {
-          name: setting.key
-          value: setting.value
-        }
-      ]
     }
     functionAppConfig: {
       deployment: {
@@ -126,6 +125,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
   }
+}
+
+// Replaces every app setting on each provision: change settings through azd (docs/deploy.md), not the portal.
+resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(appSettings, optionalSettings)
 }
 
 // azd deploys with an Entra token, so the basic-auth publishing endpoints serve no one.

@@ -17,6 +17,8 @@ from coord.settings import SETTING_NAMES
 from tests.infra.bicep import (
     BicepFile,
     Declaration,
+    code_text,
+    for_expressions,
     object_entries,
     object_literals,
     path,
@@ -171,8 +173,7 @@ class Infra:
 def app_settings(infra: Infra) -> dict[str, str]:
     """Every app setting the Function App gets: name -> Bicep expression."""
     app = infra.bicep(FUNCTION_APP)
-    site = _one(app.resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
-    wired = path(site.value, "properties.siteConfig.appSettings") or ""
+    wired = path(_settings_config(app).value, "properties") or ""
     settings: dict[str, str] = {}
     for name, var in app.vars.items():
         if not references(wired, name):
@@ -180,6 +181,13 @@ def app_settings(infra: Infra) -> dict[str, str]:
         for literal in object_literals(var.value):
             settings.update(object_entries(literal))
     return settings
+
+
+def _settings_config(app: BicepFile) -> Declaration:
+    """The `Microsoft.Web/sites/config` resource named `appsettings`, the one writer of app settings."""
+    configs = app.resources_of_type("Microsoft.Web/sites/config")
+    named = [c for c in configs if unquote(object_entries(c.value).get("name", "")) == "appsettings"]
+    return _one(named, "Microsoft.Web/sites/config named appsettings")
 
 
 def code_settings() -> set[str]:
@@ -557,6 +565,12 @@ def property_problems(infra: Infra) -> list[str]:
         if _normalise(actual) != _normalise(required):
             problems.append(f"{file}: {type_} {dotted} must be {required}, is {actual}")
     app = infra.bicep(FUNCTION_APP)
+    site = _one(app.resources_of_type("Microsoft.Web/sites"), "Microsoft.Web/sites")
+    if path(site.value, "properties.siteConfig.appSettings") is not None:
+        # Two writers of the same settings: each provision would leave whichever ran last.
+        problems.append(
+            f"{FUNCTION_APP}: siteConfig.appSettings must be absent; the appsettings config has them"
+        )
     policies = app.resources_of_type("Microsoft.Web/sites/basicPublishingCredentialsPolicies")
     allowed = {unquote(object_entries(p.value)["name"]): path(p.value, "properties.allow") for p in policies}
     if allowed != {"ftp": "false", "scm": "false"}:
@@ -584,3 +598,77 @@ def parameter_defaults(infra: Infra) -> dict[str, tuple[str | None, str | None]]
         file_default = re.fullmatch(r"\$\{\w+=(.*)\}", str(given.get(name, {}).get("value", "")))
         found[name] = (bicep_default, file_default.group(1) if file_default else None)
     return found
+
+
+# --- What the Bicep compiler rejects --------------------------------------------------------------
+#
+# Some places need a value known when the deployment starts: a for-expression's iterable (and the
+# body too when the loop is a variable's value), an `if` condition, and the `name`, `scope` and
+# `parent` of a resource or module. Bicep collects them in DeployTimeConstantContainerVisitor and
+# DeployTimeConstantValidator (Azure/bicep: src/Bicep.Core/TypeSystem/) and rejects a run-time value
+# there with BCP120 (property), BCP177 (if), BCP178 (for) or BCP182 (for-body of a variable). Only
+# `id`, `name`, `type` and `apiVersion` of a resource, and the `name` of a module, are known at the
+# start; properties, module outputs and reference()/list*() calls are not. Existing resources are
+# not containers themselves (the visitor skips them).
+
+DEPLOY_TIME_MEMBERS = {"resource": {"id", "name", "type", "apiVersion"}, "module": {"name"}}
+RUNTIME_FUNCTIONS = re.compile(r"(?<![\w.])(reference|list\w*)\s*\(")
+_SYMBOL = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)(\s*\.\s*[A-Za-z_]\w*)?")
+_KEY = re.compile(r"(?:^|[{,\n])\s*$")
+
+
+def runtime_reads(bicep: BicepFile, expression: str, *, symbol_allowed: bool = False) -> list[str]:
+    """What an expression reads that is known only once the deployment runs, with the variables on the way.
+
+    `symbol_allowed`: a bare resource or module symbol is fine (as for `scope: rg` or `parent: site`).
+    """
+    return _runtime_reads(bicep, expression, symbol_allowed, ())
+
+
+def _runtime_reads(
+    bicep: BicepFile, expression: str, symbol_allowed: bool, via: tuple[str, ...]
+) -> list[str]:
+    code = code_text(expression)
+    suffix = f" (via {' -> '.join(via)})" if via else ""
+    found = [f"{m.group(1)}(){suffix}" for m in RUNTIME_FUNCTIONS.finditer(code)]
+    for match in _SYMBOL.finditer(code):
+        name, member = match.group(1), (match.group(2) or "").replace(" ", "").lstrip(".")
+        if re.match(r"\s*:(?!:)", code[match.end() :]) and _KEY.search(code[: match.start()]):
+            continue  # an object key, not a read
+        declaration = next((d for d in bicep.declarations if d.name == name and d.kind != "output"), None)
+        if declaration is None:
+            continue
+        if declaration.kind == "var" and name not in via:
+            found += _runtime_reads(bicep, declaration.value, symbol_allowed, (*via, name))
+        elif declaration.kind in DEPLOY_TIME_MEMBERS:
+            if not member and not symbol_allowed:
+                found.append(f"the whole {declaration.kind} {name}{suffix}")
+            elif member and member not in DEPLOY_TIME_MEMBERS[declaration.kind]:
+                found.append(f"{name}.{member}{suffix}")
+    return sorted(set(found))
+
+
+def runtime_value_problems(infra: Infra) -> list[str]:
+    """Run-time values where Bicep needs one known at the start (BCP120, BCP177, BCP178, BCP182)."""
+    problems = []
+    for bicep in infra.bicep_files:
+        for declaration in bicep.declarations:
+            where = f"{bicep.path}: {declaration.kind} {declaration.name}"
+            checks: list[tuple[str, str, bool]] = []
+            for loop in for_expressions(declaration.text):
+                checks.append((f"for-expression over `{loop.iterable}` (BCP178)", loop.iterable, False))
+                if loop.condition:
+                    checks.append((f"loop condition `{loop.condition}` (BCP177)", loop.condition, False))
+                if declaration.kind == "var":
+                    checks.append((f"for-body of variable {declaration.name} (BCP182)", loop.body, False))
+            if declaration.condition:
+                checks.append((f"condition `{declaration.condition}` (BCP177)", declaration.condition, False))
+            if declaration.kind in ("resource", "module") and not declaration.existing:
+                entries = object_entries(declaration.value)
+                for key in ("name", "scope", "parent"):
+                    if key in entries:
+                        checks.append((f"{key} (BCP120)", entries[key], key != "name"))
+            for what, expression, symbol_allowed in checks:
+                for read in runtime_reads(bicep, expression, symbol_allowed=symbol_allowed):
+                    problems.append(f"{where}: {what} reads {read}, known only once the deployment runs")
+    return sorted(set(problems))

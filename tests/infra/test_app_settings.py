@@ -10,11 +10,6 @@ from tests.infra.rules import FUNCTION_APP, Infra
 
 
 @pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
-
-
-@pytest.fixture(scope="module")
 def read() -> set[str]:
     return rules.code_settings()
 

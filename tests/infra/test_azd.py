@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.infra import rules
 from tests.infra.rules import AZURE_YAML, MAIN, PARAMETERS, ROOT, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
 
 
 def test_azure_yaml_hooks_and_parameters_use_only_what_main_bicep_declares(infra: Infra) -> None:

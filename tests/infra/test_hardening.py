@@ -5,15 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-import pytest
-
 from tests.infra import rules
 from tests.infra.rules import FUNCTION_APP, MAIN, ROOT, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
 
 
 def test_every_resource_keeps_its_required_security_and_plan_properties(infra: Infra) -> None:
@@ -50,4 +43,13 @@ def test_checker_reports_basic_auth_publishing_turned_back_on(infra: Infra) -> N
     assert rules.property_problems(broken) == [
         f"{FUNCTION_APP}: basic-auth publishing must be off for ftp and scm, "
         "is {'ftp': 'false', 'scm': 'true'}"
+    ]
+
+
+def test_checker_reports_app_settings_written_on_the_site_as_well(infra: Infra) -> None:
+    broken = infra.edit(
+        FUNCTION_APP, "      http20Enabled: true\n", "      http20Enabled: true\n      appSettings: []\n"
+    )
+    assert rules.property_problems(broken) == [
+        f"{FUNCTION_APP}: siteConfig.appSettings must be absent; the appsettings config has them"
     ]

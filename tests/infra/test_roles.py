@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.infra import rules
 from tests.infra.rules import RBAC, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
 
 
 def test_each_role_id_is_the_built_in_role_its_comment_names(infra: Infra) -> None:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.infra import rules
 from tests.infra.rules import KEY_VAULT_BICEP, MAIN, PARAMETERS, STORAGE_BICEP, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
 
 
 def test_no_output_can_carry_a_secret(infra: Infra) -> None:
