@@ -672,3 +672,37 @@ def runtime_value_problems(infra: Infra) -> list[str]:
                 for read in runtime_reads(bicep, expression, symbol_allowed=symbol_allowed):
                     problems.append(f"{where}: {what} reads {read}, known only once the deployment runs")
     return sorted(set(problems))
+
+
+# An `existing` resource is looked up when its module runs. When another module of the same deployment
+# creates it, nothing orders the two unless the lookup's name comes from that module's outputs (or the
+# module waits for it with dependsOn); otherwise the lookup can run first and fail with ResourceNotFound
+# on a fresh deployment only (Azure/bicep#9579, #9901, #16664).
+
+
+def early_existing_lookups(infra: Infra) -> list[str]:
+    """`existing` resources a module may look up before the module that creates them has run."""
+    main = infra.bicep(MAIN)
+    files = {name: infra.module_file(m.source, MAIN) for name, m in main.modules.items()}
+    creators: dict[str, list[str]] = {}
+    for name, target in files.items():
+        for resource in target.resources.values():
+            if not resource.existing:
+                creators.setdefault(resource.type.lower(), []).append(name)
+    problems = []
+    for name, module in main.modules.items():
+        target = files[name]
+        args = object_entries(path(module.value, "params") or "{}")
+        waits_for = path(module.value, "dependsOn") or ""
+        for resource in (r for r in target.resources.values() if r.existing):
+            param = path(resource.value, "name") or ""
+            makers = [m for m in creators.get(resource.type.lower(), []) if m != name]
+            if param not in target.params or not makers:
+                continue
+            given = args.get(param, "")
+            if not any(references(given, f"{m}.outputs") or references(waits_for, m) for m in makers):
+                problems.append(
+                    f"{target.path}: existing {resource.name} ({resource.type}) is looked up by {param}, "
+                    f"which {MAIN} gives as {given}: module {name} does not wait for {' or '.join(makers)}"
+                )
+    return problems

@@ -77,3 +77,20 @@ def test_parameters_ids_names_and_interpolated_text_are_known_at_the_start() -> 
         "!empty(r.name)",
     )
     assert rules.runtime_value_problems(Infra({"sample.bicep": sample.text})) == []
+
+
+def test_every_existing_resource_is_looked_up_after_the_module_that_creates_it(infra: Infra) -> None:
+    assert rules.early_existing_lookups(infra) == []
+
+
+def test_checker_reports_an_existing_resource_named_without_waiting_for_its_creator(infra: Infra) -> None:
+    broken = infra.edit(
+        MAIN,
+        "communicationServiceName: email.outputs.communicationServiceName",
+        "communicationServiceName: '${abbrs.communicationServices}${resourceToken}'",
+    )
+    assert rules.early_existing_lookups(broken) == [
+        f"{RBAC}: existing communicationService (Microsoft.Communication/communicationServices) "
+        f"is looked up by communicationServiceName, which {MAIN} gives as "
+        "'${abbrs.communicationServices}${resourceToken}': module rbac does not wait for email"
+    ]
