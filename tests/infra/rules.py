@@ -354,7 +354,13 @@ def excess_roles(infra: Infra) -> list[str]:
 
 
 def secrets_in_outputs(infra: Infra) -> list[str]:
-    """Outputs that could carry a secret into deployment history or azd's .env file."""
+    """Outputs that could carry a secret into deployment history or azd's .env file.
+
+    A superset of the Bicep linter's outputs-should-not-contain-secrets (Azure/bicep:
+    src/Bicep.Core/Analyzers/Linter/Rules/OutputsShouldNotContainSecretsRule.cs): a name with
+    "password" in it, a secure parameter, a list*() call; and also names like other secrets,
+    connection strings and keys, and secure outputs passed on from a module.
+    """
     problems = []
     for bicep in infra.bicep_files:
         secure = [name for name, p in bicep.params.items() if p.secure]

@@ -75,3 +75,19 @@ def test_checker_reports_a_connection_string_literal(infra: Infra) -> None:
         f"var tags = {{ 'azd-env-name': environmentName, conn: 'AccountName=x;AccountKey={key}' }}",
     )
     assert len(rules.secret_literals(broken)) == 1
+
+
+def test_checker_reports_an_output_named_like_a_password(infra: Infra) -> None:
+    broken = infra.edit(MAIN, "output AZURE_TENANT_ID string", "output AZURE_TENANT_PASSWORD string")
+    assert rules.secrets_in_outputs(broken) == [
+        f"{MAIN}: output AZURE_TENANT_PASSWORD is named like a secret"
+    ]
+
+
+def test_checker_reports_a_secure_value_passed_on_from_a_module(infra: Infra) -> None:
+    broken = infra.edit(
+        KEY_VAULT_BICEP, "output name string = vault.name", "output name string = webhookSecret"
+    )
+    assert f"{MAIN}: output AZURE_KEY_VAULT_NAME passes on a secret output of {KEY_VAULT_BICEP}" in (
+        rules.secrets_in_outputs(broken)
+    )
