@@ -122,7 +122,7 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(r
 var octopusApiKeySecretName = 'octopus-api-key'
 var webhookSecretName = 'coord-webhook-secret'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags

@@ -33,7 +33,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -78,7 +78,7 @@ var appSettings = {
 // Absent rather than empty when not given: an empty OCTOPUS_SPACE would name no space at all.
 var optionalSettings = empty(octopusSpace) ? {} : { OCTOPUS_SPACE: octopusSpace }
 
-resource site 'Microsoft.Web/sites@2024-04-01' = {
+resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   // azd finds the app to deploy by this tag; the service is `api` in azure.yaml.
@@ -128,14 +128,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Replaces every app setting on each provision: change settings through azd (docs/deploy.md), not the portal.
-resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
+resource appSettingsConfig 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
   properties: union(appSettings, optionalSettings)
 }
 
 // azd deploys with an Entra token, so the basic-auth publishing endpoints serve no one.
-resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'ftp'
   properties: {
@@ -143,7 +143,7 @@ resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'scm'
   properties: {

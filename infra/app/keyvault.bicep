@@ -16,7 +16,7 @@ param octopusApiKey string
 @secure()
 param webhookSecret string
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
   tags: tags
@@ -43,7 +43,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 
 // Written only when a key is passed in: with the default empty value a later `azd provision` leaves
 // the key you stored with `az keyvault secret set` untouched.
-resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(octopusApiKey)) {
+resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(octopusApiKey)) {
   parent: vault
   name: octopusApiKeySecretName
   properties: {
@@ -54,7 +54,7 @@ resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if
 
 // Always written: azd reads the current value back from the vault before each provision
 // (secretOrRandomPassword in main.parameters.json), so rewriting it never changes it.
-resource webhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource webhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: webhookSecretName
   properties: {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -712,3 +713,32 @@ def early_existing_lookups(infra: Infra) -> list[str]:
                     f"which {MAIN} gives as {given}: module {name} does not wait for {' or '.join(makers)}"
                 )
     return problems
+
+
+# The linter's use-recent-api-versions (a warning; Azure/bicep:
+# src/Bicep.Core/Analyzers/Linter/Rules/UseRecentApiVersionRule.cs) accepts a stable version up to two
+# years old, and an older one only while it is the newest stable version of its type. These are those
+# types, with the versions listed in Azure/bicep-types-az (generated/, commit 1f896de, 2026-08-20).
+MAX_API_AGE = timedelta(days=730)
+NEWEST_STABLE = {
+    "Microsoft.Authorization/roleAssignments": "2022-04-01",
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/components": "2020-02-02",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "2024-11-30",
+}
+
+
+def stale_api_versions(infra: Infra, today: date) -> list[str]:
+    """Preview API versions, and stable ones more than two years old that have a newer stable version."""
+    problems = []
+    for bicep in infra.bicep_files:
+        for resource in bicep.resources.values():
+            version = resource.api_version
+            where = f"{bicep.path}: {resource.type}@{version}"
+            if version[10:]:
+                problems.append(f"{where} is a preview version")
+                continue
+            age = today - date.fromisoformat(version)
+            if age > MAX_API_AGE and NEWEST_STABLE.get(resource.type) != version:
+                problems.append(f"{where} is {age.days} days old; use a stable version at most two years old")
+    return sorted(set(problems))

@@ -8,11 +8,14 @@ MicrosoftDocs/azure-docs#100947) and shows that the rule says so.
 
 from __future__ import annotations
 
+import warnings
+from datetime import date
+
 import pytest
 
 from tests.infra import rules
 from tests.infra.bicep import BicepFile
-from tests.infra.rules import FUNCTION_APP, MAIN, RBAC, Infra
+from tests.infra.rules import FUNCTION_APP, MAIN, RBAC, STORAGE_BICEP, Infra
 
 LATE = "known only once the deployment runs"
 USER_TABLE = "resource userTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = if ("
@@ -93,4 +96,24 @@ def test_checker_reports_an_existing_resource_named_without_waiting_for_its_crea
         f"{RBAC}: existing communicationService (Microsoft.Communication/communicationServices) "
         f"is looked up by communicationServiceName, which {MAIN} gives as "
         "'${abbrs.communicationServices}${resourceToken}': module rbac does not wait for email"
+    ]
+
+
+def test_api_versions_were_recent_when_they_were_chosen(infra: Infra) -> None:
+    assert rules.stale_api_versions(infra, date(2026, 11, 30)) == []
+
+
+def test_api_versions_that_have_grown_old_since_are_a_warning(infra: Infra) -> None:
+    # Like the linter's rule: a reminder to move on, not a reason to stop a build.
+    for problem in rules.stale_api_versions(infra, date.today()):  # noqa: DTZ011 (the rule is about today)
+        warnings.warn(problem, stacklevel=1)
+
+
+def test_checker_reports_an_old_api_version_and_a_preview_one(infra: Infra) -> None:
+    broken = infra.edit(STORAGE_BICEP, "storageAccounts@2025-06-01'", "storageAccounts@2023-05-01'")
+    broken = broken.edit(MAIN, "resourceGroups@2025-04-01'", "resourceGroups@2025-04-01-preview'")
+    assert rules.stale_api_versions(broken, date(2026, 11, 30)) == [
+        f"{STORAGE_BICEP}: Microsoft.Storage/storageAccounts@2023-05-01 is 1309 days old; "
+        "use a stable version at most two years old",
+        f"{MAIN}: Microsoft.Resources/resourceGroups@2025-04-01-preview is a preview version",
     ]
