@@ -74,8 +74,13 @@ param octopusApiKey string = ''
 
 @secure()
 @minLength(12)
-@description('Value Octopus subscriptions send in the X-Coord-Secret header. azd generates it once and reads it back from Key Vault on later runs (main.parameters.json).')
-param webhookSecret string
+@description('Value Octopus subscriptions send in the X-Coord-Secret header. A new GUID on every run, but written to Key Vault only when this azd environment has not provisioned the vault yet (provisionedKeyVaultName), so it is made once and kept.')
+param webhookSecret string = newGuid()
+
+// Provisioning reads nothing from Key Vault: a colleague or a pipeline without a Key Vault data role can
+// run `azd provision` against an existing environment (docs/deploy.md, "Roles").
+@description('The vault an earlier provision of this azd environment created (azd keeps the AZURE_KEY_VAULT_NAME output); empty on the first provision.')
+param provisionedKeyVaultName string = ''
 
 @description('NCRONTAB schedule (six fields, UTC) of the tick timer (COORD_TICK_SCHEDULE).')
 param tickSchedule string = '0 * * * * *'
@@ -121,6 +126,7 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(r
 // Names of the Key Vault secrets; main.parameters.json names the webhook one too.
 var octopusApiKeySecretName = 'octopus-api-key'
 var webhookSecretName = 'coord-webhook-secret'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -165,7 +171,7 @@ module keyVault 'app/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
   params: {
-    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    name: keyVaultName
     location: location
     tags: tags
     purgeProtection: keyVaultPurgeProtection
@@ -173,6 +179,7 @@ module keyVault 'app/keyvault.bicep' = {
     octopusApiKey: octopusApiKey
     webhookSecretName: webhookSecretName
     webhookSecret: webhookSecret
+    writeWebhookSecret: provisionedKeyVaultName != keyVaultName
   }
 }
 

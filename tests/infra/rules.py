@@ -482,17 +482,39 @@ def _parameter_file_problems(infra: Infra, main: BicepFile, outputs: set[str]) -
             problems.append(f"{PARAMETERS}: main.bicep's required parameter {name} has no value")
     for name, entry in sorted(given.items()):
         value = str(entry.get("value", ""))
-        secure = name in main.params and main.params[name].secure
-        if secure and not value.startswith("$(secretOrRandomPassword"):
-            problems.append(f"{PARAMETERS}: secure parameter {name} must come from Key Vault, not {value!r}")
-        vault_lookup = re.search(r"secretOrRandomPassword\s+\$\{(\w+)\}\s+([\w-]+)", value)
-        if vault_lookup:
-            vault, secret = vault_lookup.groups()
-            if vault not in outputs:
-                problems.append(f"{PARAMETERS}: {name} reads vault ${{{vault}}}, not a main.bicep output")
-            names = {unquote(v.value) for v in main.vars.values()}
-            if secret not in names:
-                problems.append(f"{PARAMETERS}: {name} reads secret {secret}, which main.bicep does not name")
+        if name in main.params and main.params[name].secure:
+            # azd would keep the value in .azure/<env>/.env, or read it from Key Vault before provisioning.
+            problems.append(f"{PARAMETERS}: secure parameter {name} must not be given here")
+        if re.search(r"secretOrRandomPassword|akvs://|@Microsoft\.KeyVault", value, re.IGNORECASE):
+            # azd resolves these before the deployment: a deployer without a Key Vault data role gets 403,
+            # and the role that would fix it is granted by the deployment that never starts.
+            problems.append(f"{PARAMETERS}: {name} reads Key Vault before provisioning")
+    return problems
+
+
+def webhook_secret_problems(infra: Infra) -> list[str]:
+    """The webhook secret is generated in the deployment and written once per vault, then kept."""
+    main = infra.bicep(MAIN)
+    vault = infra.bicep(KEY_VAULT_BICEP)
+    problems = []
+    if main.params["webhookSecret"].value != "newGuid()":
+        problems.append(f"{MAIN}: webhookSecret must default to newGuid()")
+    args = object_entries(path(main.modules["keyVault"].value, "params") or "{}")
+    if (
+        args.get("name") != "keyVaultName"
+        or main.outputs["AZURE_KEY_VAULT_NAME"].value != "keyVault.outputs.name"
+    ):
+        problems.append(
+            f"{MAIN}: the vault must be named keyVaultName and be the AZURE_KEY_VAULT_NAME output"
+        )
+    if args.get("writeWebhookSecret") != "provisionedKeyVaultName != keyVaultName":
+        problems.append(f"{MAIN}: writeWebhookSecret must be provisionedKeyVaultName != keyVaultName")
+    given = json.loads(infra.files[PARAMETERS])["parameters"].get("provisionedKeyVaultName", {})
+    if given.get("value") != "${AZURE_KEY_VAULT_NAME=}":
+        problems.append(f"{PARAMETERS}: provisionedKeyVaultName must be ${{AZURE_KEY_VAULT_NAME=}}")
+    writes = vault.resources_of_type("Microsoft.KeyVault/vaults/secrets")
+    if [w.condition for w in writes if references(w.value, "webhookSecretName")] != ["writeWebhookSecret"]:
+        problems.append(f"{KEY_VAULT_BICEP}: the webhook secret must be written only if (writeWebhookSecret)")
     return problems
 
 

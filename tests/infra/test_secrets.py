@@ -20,6 +20,33 @@ def test_no_deployment_file_holds_a_key_or_password(infra: Infra) -> None:
     assert rules.secret_literals(infra) == []
 
 
+def test_the_webhook_secret_is_generated_in_the_deployment_once_per_vault(infra: Infra) -> None:
+    assert rules.webhook_secret_problems(infra) == []
+
+
+def test_checker_reports_a_secret_read_from_key_vault_before_provisioning(infra: Infra) -> None:
+    broken = infra.edit(
+        PARAMETERS,
+        '"value": "${AZURE_KEY_VAULT_NAME=}"',
+        '"value": "$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} coord-webhook-secret)"',
+    )
+    assert rules.azd_problems(broken) == [
+        f"{PARAMETERS}: provisionedKeyVaultName reads Key Vault before provisioning"
+    ]
+    renamed = broken.edit(PARAMETERS, '"provisionedKeyVaultName"', '"webhookSecret"')
+    assert rules.azd_problems(renamed) == [
+        f"{PARAMETERS}: secure parameter webhookSecret must not be given here",
+        f"{PARAMETERS}: webhookSecret reads Key Vault before provisioning",
+    ]
+
+
+def test_checker_reports_a_webhook_secret_rewritten_on_every_provision(infra: Infra) -> None:
+    broken = infra.edit(KEY_VAULT_BICEP, "@2025-05-01' = if (writeWebhookSecret) {", "@2025-05-01' = {")
+    assert rules.webhook_secret_problems(broken) == [
+        f"{KEY_VAULT_BICEP}: the webhook secret must be written only if (writeWebhookSecret)"
+    ]
+
+
 def test_the_octopus_api_key_is_never_taken_from_the_shell_environment(infra: Infra) -> None:
     # azd substitutes ${NAME} from the shell when its environment lacks NAME, and OCTOPUS_API_KEY is also
     # the name a local run uses: mapping it would upload whatever key the shell happens to hold.
