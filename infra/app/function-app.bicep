@@ -13,7 +13,6 @@ param tags object
 param identityId string
 param identityClientId string
 param blobEndpoint string
-param queueEndpoint string
 param tableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
@@ -55,7 +54,6 @@ var appSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
-  AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   // The connection string only locates the resource; with local auth disabled, ingestion needs the
   // identity named in the authentication string.

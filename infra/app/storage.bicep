@@ -47,5 +47,4 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 output name string = storage.name
 output blobEndpoint string = 'https://${storage.name}.blob.${environment().suffixes.storage}'
-output queueEndpoint string = 'https://${storage.name}.queue.${environment().suffixes.storage}'
 output tableEndpoint string = 'https://${storage.name}.table.${environment().suffixes.storage}'

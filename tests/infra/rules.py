@@ -58,10 +58,15 @@ PLATFORM_SETTINGS = {
     "AzureWebJobsStorage__credential": "Functions host: authenticate to host storage with a managed identity",
     "AzureWebJobsStorage__clientId": "Functions host: which user-assigned identity",
     "AzureWebJobsStorage__blobServiceUri": "Functions host: timer locks and schedule status",
-    "AzureWebJobsStorage__queueServiceUri": "Functions host: queue-backed features",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host and worker: where telemetry goes",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Functions host: Entra auth for telemetry (no local auth)",
     "AZURE_CLIENT_ID": "azure-identity: DefaultAzureCredential picks the user-assigned identity",
+}
+
+# Platform settings left out on purpose, each with the reason; setting one is reported with it.
+PLATFORM_SETTINGS_LEFT_OUT = {
+    "AzureWebJobsStorage__queueServiceUri": "coord has only timer and HTTP triggers, which keep host state "
+    "in blobs (includes/functions-azurewebjobsstorage-permissions.md); a queue URI would need a queue role",
 }
 
 # Secret settings whose Azure value is an endpoint URL, not a secret, each with the reason.
@@ -92,7 +97,6 @@ KEY_VAULT_REFERENCE = re.compile(r"^'@Microsoft\.KeyVault\(VaultName=\$\{\w+\};S
 # Built-in role ids (azure-ecosystem.md §3.1, §3.5, §4.1); the same in every tenant.
 KNOWN_ROLES = {
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
-    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
@@ -107,7 +111,6 @@ COMMUNICATION = "Microsoft.Communication/communicationServices"
 # What each app setting (or the deployment source) needs the app's identity to hold, and where.
 ROLES_NEEDED = {
     "AzureWebJobsStorage__blobServiceUri": ("Storage Blob Data Owner", STORAGE),
-    "AzureWebJobsStorage__queueServiceUri": ("Storage Queue Data Contributor", STORAGE),
     "AzureWebJobsStorage__tableServiceUri": ("Storage Table Data Contributor", STORAGE),
     "COORD_STORAGE": ("Storage Table Data Contributor", STORAGE),
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": ("Monitoring Metrics Publisher", INSIGHTS),
@@ -218,6 +221,8 @@ def unexpected_settings(infra: Infra, read: set[str]) -> list[str]:
     for name in sorted(app_settings(infra)):
         if name in NOT_SET_IN_AZURE:
             problems.append(f"{name}: must not be set in Azure: {NOT_SET_IN_AZURE[name]}")
+        elif name in PLATFORM_SETTINGS_LEFT_OUT:
+            problems.append(f"{name}: left out on purpose: {PLATFORM_SETTINGS_LEFT_OUT[name]}")
         elif name not in read and name not in PLATFORM_SETTINGS:
             problems.append(f"{name}: an app setting that neither coord nor the platform reads")
     return problems
