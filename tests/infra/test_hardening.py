@@ -6,7 +6,8 @@ import re
 import tomllib
 
 from tests.infra import rules
-from tests.infra.rules import FUNCTION_APP, MAIN, ROOT, Infra
+from tests.infra.bicep import references
+from tests.infra.rules import EMAIL_BICEP, FUNCTION_APP, MAIN, ROOT, Infra
 
 
 def test_every_resource_keeps_its_required_security_and_plan_properties(infra: Infra) -> None:
@@ -53,3 +54,10 @@ def test_checker_reports_app_settings_written_on_the_site_as_well(infra: Infra) 
     assert rules.property_problems(broken) == [
         f"{FUNCTION_APP}: siteConfig.appSettings must be absent; the appsettings config has them"
     ]
+
+
+def test_the_sender_address_is_on_the_domain_recipients_see(infra: Infra) -> None:
+    # COORD_MAIL_FROM, which coord.yaml's mail.from must equal, comes from this output.
+    output = infra.bicep(EMAIL_BICEP).outputs["senderAddress"].value
+    assert references(output, "domain.properties.fromSenderDomain")
+    assert not references(output, "domain.properties.mailFromSenderDomain")
