@@ -6,6 +6,7 @@ show that a rule then reports the problem, so every rule is proven able to fail.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ RBAC = "infra/app/rbac.bicep"
 PARAMETERS = "infra/main.parameters.json"
 AZURE_YAML = "azure.yaml"
 DEPLOY_DOC = "docs/deploy.md"
+FUNCIGNORE = ".funcignore"
+GITIGNORE = ".gitignore"
 
 # --- What the code reads, and what Azure provides -------------------------------------------------
 
@@ -152,6 +155,7 @@ class Infra:
     def load(cls, root: Path = ROOT) -> Infra:
         paths = [*root.glob("infra/**/*.bicep"), root / PARAMETERS, root / AZURE_YAML, root / DEPLOY_DOC]
         paths += [*root.glob("infra/hooks/*"), *root.glob(".github/workflows/*.yml")]
+        paths += [root / FUNCIGNORE, root / GITIGNORE]
         return cls({p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths})
 
     def edit(self, name: str, old: str, new: str) -> Infra:
@@ -769,3 +773,49 @@ def stale_api_versions(infra: Infra, today: date) -> list[str]:
             if age > MAX_API_AGE and NEWEST_STABLE.get(resource.type) != version:
                 problems.append(f"{where} is {age.days} days old; use a stable version at most two years old")
     return sorted(set(problems))
+
+
+# --- The deployment package ---------------------------------------------------------------------------
+#
+# azd zips the service folder minus `.funcignore`. Once that file exists azd applies only it, not its
+# own defaults for Python (`__pycache__`, `.venv`): MicrosoftDocs/azure-dev-docs:
+# articles/azure-developer-cli/service-packaging-ignore-files.md. So the file must carry them.
+
+AZD_PYTHON_DEFAULTS = ("__pycache__", ".venv")
+
+
+def ignore_patterns(text: str) -> list[str]:
+    """The patterns of a .gitignore-style file (no comments or blank lines)."""
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def ignored(patterns: list[str], relative: str) -> bool:
+    """Whether a path is ignored: a pattern without an inner `/` matches any segment, else from the root."""
+    parts = relative.split("/")
+    for pattern in patterns:
+        bare = pattern.strip("/")
+        if "/" in bare:
+            if any(fnmatch.fnmatchcase("/".join(parts[: i + 1]), bare) for i in range(len(parts))):
+                return True
+        elif any(fnmatch.fnmatchcase(part, bare) for part in parts):
+            return True
+    return False
+
+
+def package_problems(infra: Infra, app_files: list[str]) -> list[str]:
+    """What the package would carry that it must not, or lack that the app needs."""
+    patterns = ignore_patterns(infra.files[FUNCIGNORE])
+    problems = [
+        f"{FUNCIGNORE}: add {name} (azd's default, dropped once the file exists)"
+        for name in AZD_PYTHON_DEFAULTS
+        if not ignored(patterns, name)
+    ]
+    for pattern in ignore_patterns(infra.files[GITIGNORE]):
+        example = pattern.strip("/").replace("*", "x")
+        if not ignored(patterns, example):
+            problems.append(f"{FUNCIGNORE}: {example} is ignored by git but would be deployed")
+    problems += [
+        f"{FUNCIGNORE}: ignores {name}, which the app needs" for name in app_files if ignored(patterns, name)
+    ]
+    return problems
