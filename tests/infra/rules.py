@@ -819,3 +819,41 @@ def package_problems(infra: Infra, app_files: list[str]) -> list[str]:
         f"{FUNCIGNORE}: ignores {name}, which the app needs" for name in app_files if ignored(patterns, name)
     ]
     return problems
+
+
+# --- Hooks -------------------------------------------------------------------------------------------
+
+PREDEPLOY = ("infra/hooks/predeploy.sh", "infra/hooks/predeploy.ps1")
+_SAID = re.compile(r"""(?:echo|Write-Error|Write-Warning)\s+(["'])(.*?)\1""")
+_VARIABLE = re.compile(r"\$\(\$env:(\w+)\)|\$env:(\w+)|\$\{(\w+)(?::-[^}]*)?\}|\$(\w+)")
+# Where each shell searches for COORD_MAIL_FROM, and the test for an empty value that must come first:
+# PowerShell's Select-String refuses an empty pattern, and `grep -F ""` matches every file.
+_MAIL_FROM_GUARDS = {
+    ".sh": ('[ -z "${COORD_MAIL_FROM:-}" ]', "grep "),
+    ".ps1": ("[string]::IsNullOrEmpty($env:COORD_MAIL_FROM)", "Select-String"),
+}
+
+
+def hook_messages(text: str) -> set[str]:
+    """What a hook tells the user, with variables named alike in sh and PowerShell."""
+    said = set()
+    for _, message in _SAID.findall(text):
+        named = _VARIABLE.sub(lambda m: next(g for g in m.groups() if g), message)
+        said.add(named.removeprefix("warning: "))
+    return said
+
+
+def predeploy_problems(infra: Infra) -> list[str]:
+    """The sh and PowerShell predeploy hooks say the same and treat an empty COORD_MAIL_FROM alike."""
+    problems = []
+    for script in PREDEPLOY:
+        guard, search = _MAIL_FROM_GUARDS[Path(script).suffix]
+        text = infra.files[script]
+        if guard not in text or search not in text or text.index(guard) > text.index(search):
+            problems.append(
+                f"{script}: must test for an empty COORD_MAIL_FROM ({guard}) before {search.strip()}"
+            )
+    sh, pwsh = (hook_messages(infra.files[script]) for script in PREDEPLOY)
+    if sh != pwsh:
+        problems.append(f"{PREDEPLOY[0]} and {PREDEPLOY[1]} say different things: {sorted(sh ^ pwsh)}")
+    return problems
