@@ -106,6 +106,24 @@ param instanceMemoryMB int = 2048
 @description('Most instances the app may scale out to.')
 param maximumInstanceCount int = 40
 
+@minLength(3)
+@description('Email addresses, comma-separated, that Azure Monitor writes to when the tick keeps failing or stops running: the operators, usually those of notify.promotions.to in coord.yaml.')
+param alertEmails string
+
+// The aggregation periods the portal offers for log search alerts, from 15 minutes up.
+@allowed([
+  15
+  30
+  45
+  60
+  120
+  180
+  240
+  360
+])
+@description('Minutes without a successful tick before the operators are emailed; at least three intervals of tickSchedule.')
+param alertAfterMinutes int = 15
+
 @description('Where Communication Services keeps email data at rest, e.g. United States, Europe, UK.')
 param emailDataLocation string = 'United States'
 
@@ -153,6 +171,22 @@ module monitoring 'app/monitoring.bicep' = {
     location: location
     tags: tags
     retentionInDays: logRetentionDays
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    actionGroupName: '${abbrs.insightsActionGroups}coord-${resourceToken}'
+    ruleNamePrefix: '${abbrs.insightsScheduledQueryRules}coord-${resourceToken}-'
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmails: alertEmails
+    windowMinutes: alertAfterMinutes
+    // The timer function of function_app.py; tests/infra/test_alerts.py holds the two together.
+    functionName: 'tick'
   }
 }
 

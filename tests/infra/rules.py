@@ -857,3 +857,52 @@ def predeploy_problems(infra: Infra) -> list[str]:
     if sh != pwsh:
         problems.append(f"{PREDEPLOY[0]} and {PREDEPLOY[1]} say different things: {sorted(sh ^ pwsh)}")
     return problems
+
+
+# --- Alerts ----------------------------------------------------------------------------------------
+
+ALERTS_BICEP = "infra/app/alerts.bicep"
+
+
+def tick_interval_minutes(schedule: str) -> int | None:
+    """Minutes between ticks of a six-field NCRONTAB schedule, for the plain `every N` forms; else None."""
+    fields = schedule.split()
+    if len(fields) != 6 or fields[3:] != ["*", "*", "*"] or not fields[0].isdigit():
+        return None
+    minute, hour = fields[1], fields[2]
+    if hour == "*" and (step := re.fullmatch(r"\*(?:/(\d+))?", minute)):
+        return int(step.group(1) or 1)
+    if minute.isdigit() and (step := re.fullmatch(r"\*(?:/(\d+))?", hour)):
+        return 60 * int(step.group(1) or 1)
+    return None
+
+
+def timer_functions() -> list[str]:
+    """The timer-triggered functions of function_app.py."""
+    text = (ROOT / "function_app.py").read_text(encoding="utf-8")
+    return re.findall(r"@app\.timer_trigger\(.*?\)\s*\ndef (\w+)", text, re.DOTALL)
+
+
+def alert_problems(infra: Infra, tick_schedule: str) -> list[str]:
+    """The alerts watch the real timer function, over at least three tick intervals, and email someone."""
+    main = infra.bicep(MAIN)
+    args = object_entries(path(main.modules["alerts"].value, "params") or "{}")
+    problems = []
+    if unquote(args.get("functionName", "")) not in timer_functions():
+        problems.append(f"{MAIN}: alerts watch {args.get('functionName')}, not a timer of function_app.py")
+    if args.get("alertEmails") != "alertEmails" or main.params["alertEmails"].value:
+        problems.append(f"{MAIN}: alertEmails must be a required parameter passed to the alerts")
+    given = json.loads(infra.files[PARAMETERS])["parameters"].get("alertEmails", {}).get("value")
+    if given != "${ALERT_EMAILS}":
+        problems.append(f"{PARAMETERS}: alertEmails must be ${{ALERT_EMAILS}}, which azd asks for when unset")
+    window = int(main.params["alertAfterMinutes"].value)
+    interval = tick_interval_minutes(tick_schedule)
+    if interval is None or window < 3 * interval:
+        problems.append(
+            f"{MAIN}: alertAfterMinutes defaults to {window}, less than three ticks of {tick_schedule!r}"
+        )
+    alerts = infra.bicep(ALERTS_BICEP)
+    queries = " ".join(unquote(v) or v for v in re.findall(r"query: ('[^'\n]*')", alerts.vars["rules"].value))
+    if queries.count('where name == "${functionName}"') != 2:
+        problems.append(f"{ALERTS_BICEP}: each rule must query the requests of functionName")
+    return problems
