@@ -1,8 +1,9 @@
 """Development entry point: `python3 scripts/dev.py demo|test|setup`.
 
-Needs only Python 3.11 and Node 20 on the machine. It creates `.venv`, installs the
-Python and npm dependencies when their lists change, starts the local services the
-command needs (Azurite in memory), runs the command and stops what it started.
+Needs Python 3.11 and Node 20 on the machine, and Chromium for the tests (installed with the
+system's package manager when it is missing and this user may install packages). It creates
+`.venv`, installs the Python and npm dependencies when their lists change, starts the local
+services the command needs (Azurite in memory), runs the command and stops what it started.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import argparse
 import contextlib
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,9 @@ VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 AZURITE_ACCOUNT = "devstoreaccount1"
 # The well-known development key that every Azurite instance accepts.
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# The one test that needs a browser: it renders the daily report in headless Chromium.
+BROWSER_TEST = ROOT / "tests" / "e2e" / "test_report_browser.py"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
 def say(text: str) -> None:
@@ -62,6 +67,56 @@ def ensure_node() -> None:
         npm = "npm.cmd" if os.name == "nt" else "npm"
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
         stamp.write_text(digest)
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) on PATH, if any."""
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def needs_browser(pytest_args: Sequence[str]) -> bool:
+    """Whether these pytest arguments select the browser test; naming no path selects every test."""
+    paths = [(ROOT / arg.split("::")[0]).resolve() for arg in pytest_args if not arg.startswith("-")]
+    paths = [path for path in paths if path.exists()]
+    return not paths or any(path == BROWSER_TEST or path in BROWSER_TEST.parents for path in paths)
+
+
+def _succeeds(command: list[str]) -> bool:
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
+def package_installer() -> list[str] | None:
+    """`apt-get`, prefixed with `sudo -n` when needed, if this user may install packages without a prompt."""
+    if sys.platform != "linux" or not shutil.which("apt-get"):
+        return None
+    if os.geteuid() == 0:
+        return ["apt-get"]
+    if shutil.which("sudo") and _succeeds(["sudo", "-n", "true"]):
+        return ["sudo", "-n", "apt-get"]
+    return None
+
+
+def ensure_chromium(pytest_args: Sequence[str]) -> None:
+    """Install Chromium when the tests need it and this user may; otherwise stop and say what to install."""
+    if not needs_browser(pytest_args) or find_chromium():
+        return
+    apt = package_installer()
+    if apt is None:
+        sys.exit(
+            "Chromium is missing and the browser test needs it "
+            f"({BROWSER_TEST.relative_to(ROOT)}). Install it, then run this again:\n"
+            "  Debian:  sudo apt-get install -y chromium\n"
+            "  Ubuntu:  sudo apt-get install -y chromium-browser\n"
+            f"  other:   Chromium or Google Chrome, so that one of {', '.join(CHROMIUM_NAMES)} is on PATH"
+        )
+    say("installing Chromium (apt-get) for the browser test")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*apt, "update", "-qq"], check=True, env=env)
+    # Debian packages the browser as `chromium`; Ubuntu only as `chromium-browser`.
+    package = "chromium" if _succeeds(["apt-cache", "show", "chromium"]) else "chromium-browser"
+    subprocess.run([*apt, "install", "-y", "-qq", "--no-install-recommends", package], check=True, env=env)
+    if not find_chromium():
+        sys.exit(f"apt-get installed {package}, but none of {', '.join(CHROMIUM_NAMES)} is on PATH")
 
 
 def free_port() -> int:
@@ -117,6 +172,7 @@ def azurite() -> Iterator[str]:
 
 
 def run_tests(pytest_args: list[str]) -> int:
+    ensure_chromium(pytest_args)
     ensure_python()
     ensure_node()
     with azurite() as conn:

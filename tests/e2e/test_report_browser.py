@@ -1,7 +1,8 @@
 """The daily report in headless Chromium at desktop and phone widths: nothing overflows the page.
 
-Screenshots are kept in out/screenshots/ for people to look at. Chromium comes from Debian's
-`chromium` package (.ci/run installs it); without it this test fails and says so.
+Screenshots are kept in out/screenshots/ for people to look at. `python3 scripts/dev.py test` installs
+Chromium when it may, or stops before any test saying what to install; run otherwise, this test fails
+without it and says so.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import html as htmlmod
 import json
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dev  # scripts/dev.py, on the path through tests/conftest.py: where the tests look for Chromium
 import pytest
 
 from coord.report.build import build_report
@@ -40,9 +41,9 @@ PROBE = """<script>(function () {
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = dev.find_chromium()
     if found is None:
-        pytest.fail("Chromium is not installed: `apt-get install -y chromium` (Debian), as .ci/run does")
+        pytest.fail(f"Chromium is not installed: none of {', '.join(dev.CHROMIUM_NAMES)} is on PATH")
     return found
 
 
