@@ -1,9 +1,10 @@
-"""Development entry point: `python3 scripts/dev.py demo|test|setup`.
+"""Development entry point: `python3 scripts/dev.py demo|test|setup|azurite`.
 
 Needs Python 3.11 and Node 20 on the machine, and Chromium for the tests (installed with the
 system's package manager when it is missing and this user may install packages). It creates
 `.venv`, installs the Python and npm dependencies when their lists change, starts the local
 services the command needs (Azurite in memory), runs the command and stops what it started.
+`azurite` runs the full Azurite (blob, queue, table) in the foreground for `func start`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ VENV_PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 AZURITE_ACCOUNT = "devstoreaccount1"
 # The well-known development key that every Azurite instance accepts.
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# Azurite's default ports, the ones `UseDevelopmentStorage=true` (local.settings.json.example) names.
+AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
 # The one test that needs a browser: it renders the daily report in headless Chromium.
 BROWSER_TEST = ROOT / "tests" / "e2e" / "test_report_browser.py"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -171,6 +174,44 @@ def azurite() -> Iterator[str]:
         say("Azurite stopped")
 
 
+def port_taken(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+def full_azurite_command(ports: dict[str, int], location: Path | None) -> list[str]:
+    """Azurite with blob, queue and table on `ports`; in memory when `location` is None."""
+    args = [str(ROOT / "node_modules" / ".bin" / "azurite"), "--disableTelemetry"]
+    # Core Tools and the Functions host call the storage services with API versions newer than the
+    # pinned Azurite knows; Azurite refuses those requests unless told not to check.
+    args.append("--skipApiVersionCheck")
+    for service, port in ports.items():
+        args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+    return [*args, "--inMemoryPersistence"] if location is None else [*args, "--location", str(location)]
+
+
+def run_azurite(ports: dict[str, int], location: Path | None) -> int:
+    """Run the full Azurite in the foreground until Ctrl-C, for `func start` (README, "Developing")."""
+    ensure_node()
+    taken = [f"{service} {port}" for service, port in ports.items() if port_taken(port)]
+    if taken:
+        sys.exit(f"In use: {', '.join(taken)}. Is Azurite running already? Stop it, or choose other ports.")
+    if location is not None:
+        location.mkdir(parents=True, exist_ok=True)
+    where = "in memory" if location is None else f"kept in {location}"
+    listening = ", ".join(f"{service} 127.0.0.1:{port}" for service, port in ports.items())
+    say(f"Azurite ({listening}; {where}), account {AZURITE_ACCOUNT}; Ctrl-C stops it")
+    proc = subprocess.Popen(full_azurite_command(ports, location), cwd=ROOT)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        say("Azurite stopped")
+        return 0
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_chromium(pytest_args)
     ensure_python()
@@ -197,6 +238,12 @@ def main() -> int:
     sub.add_parser("setup", help="create .venv and install the Python and npm packages")
     sub.add_parser("test", help="run the test suite (extra arguments go to pytest)")
     sub.add_parser("demo", help="play the scripted demo day on this machine")
+    full = sub.add_parser("azurite", help="run Azurite's blob, queue and table services for `func start`")
+    for service, port in AZURITE_PORTS.items():
+        full.add_argument(f"--{service}-port", type=int, default=port, help=f"default {port}")
+    keep = full.add_mutually_exclusive_group()
+    keep.add_argument("--location", type=Path, default=ROOT / "out" / "azurite", help="where it keeps data")
+    keep.add_argument("--in-memory", action="store_true", help="keep nothing after it stops")
     args, rest = parser.parse_known_args()
     if args.command == "setup":
         ensure_python()
@@ -204,6 +251,9 @@ def main() -> int:
         return 0
     if args.command == "test":
         return run_tests(rest)
+    if args.command == "azurite":
+        ports = {service: getattr(args, f"{service}_port") for service in AZURITE_PORTS}
+        return run_azurite(ports, None if args.in_memory else args.location)
     return run_demo(rest)
 
 

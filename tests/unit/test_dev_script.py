@@ -1,11 +1,13 @@
-"""scripts/dev.py: what the `test` command needs before any test."""
+"""scripts/dev.py: what the `test` command needs before any test, and the Azurite that `func start` uses."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import dev  # scripts/dev.py, on the path through tests/conftest.py
 import pytest
+from azure.data.tables import TableServiceClient
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,12 @@ def test_chromium_is_installed_with_apt_get_when_the_user_may(monkeypatch: pytes
         ["apt-cache", "show", "chromium"],
         ["sudo", "-n", "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
     ]
+
+
+def test_the_full_azurite_listens_where_use_development_storage_looks() -> None:
+    tables = TableServiceClient.from_connection_string("UseDevelopmentStorage=true").url
+    assert tables == f"http://127.0.0.1:{dev.AZURITE_PORTS['table']}/{dev.AZURITE_ACCOUNT}"
+    # Azurite's documented defaults (Azure/Azurite README): blob 10000, queue 10001, table 10002.
+    command = " ".join(dev.full_azurite_command(dev.AZURITE_PORTS, Path("out/azurite")))
+    assert "--blobPort 10000" in command and "--queuePort 10001" in command and "--tablePort 10002" in command
+    assert command.endswith("--location out/azurite")
