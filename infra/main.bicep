@@ -78,7 +78,7 @@ param octopusApiKey string = ''
 param webhookSecret string = newGuid()
 
 // Provisioning reads nothing from Key Vault: a colleague or a pipeline without a Key Vault data role can
-// run `azd provision` against an existing environment (docs/deploy.md, "Roles").
+// run `azd provision` against an existing environment (docs/deploy.md, "Roles the deployer needs").
 @description('The vault an earlier provision of this azd environment created (azd keeps the AZURE_KEY_VAULT_NAME output); empty on the first provision.')
 param provisionedKeyVaultName string = ''
 

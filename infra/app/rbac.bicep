@@ -96,8 +96,8 @@ resource appEmail 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The deploying user or pipeline sets and rotates the secrets (docs/deploy.md), and azd reads the
-// webhook secret back before each provision. principalType is left out: it may be a user or a
+// The person or pipeline that runs azd stores and rotates the secrets after provisioning
+// (docs/deploy.md); provisioning itself reads none. principalType is left out: it may be a user or a
 // service principal, and both work without it.
 resource userSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(vault.id, userPrincipalId, roles.keyVaultSecretsOfficer)

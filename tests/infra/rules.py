@@ -9,6 +9,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import subprocess
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,6 +40,7 @@ PARAMETERS = "infra/main.parameters.json"
 AZURE_YAML = "azure.yaml"
 DEPLOY_DOC = "docs/deploy.md"
 FUNCIGNORE = ".funcignore"
+DEPLOYER_CONDITION = "infra/deployer-role-condition.txt"
 GITIGNORE = ".gitignore"
 
 # --- What the code reads, and what Azure provides -------------------------------------------------
@@ -155,7 +158,7 @@ class Infra:
     def load(cls, root: Path = ROOT) -> Infra:
         paths = [*root.glob("infra/**/*.bicep"), root / PARAMETERS, root / AZURE_YAML, root / DEPLOY_DOC]
         paths += [*root.glob("infra/hooks/*"), *root.glob(".github/workflows/*.yml")]
-        paths += [root / FUNCIGNORE, root / GITIGNORE]
+        paths += [root / FUNCIGNORE, root / GITIGNORE, root / DEPLOYER_CONDITION]
         return cls({p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths})
 
     def edit(self, name: str, old: str, new: str) -> Infra:
@@ -318,6 +321,21 @@ def grants(infra: Infra) -> list[Grant]:
         principal = path(assignment.value, "properties.principalId") or ""
         found.append(Grant(KNOWN_ROLES.get(role_id, role_id), scope_type, principal))
     return found
+
+
+def deployer_condition_problems(infra: Infra) -> list[str]:
+    """The roles the deployer may assign (its condition) are exactly the roles rbac.bicep assigns."""
+    assigned = set(role_ids(infra).values())
+    listed = re.findall(r"GuidEquals \{([^}]*)\}", infra.files[DEPLOYER_CONDITION])
+    problems = (
+        [] if len(listed) == 2 else [f"{DEPLOYER_CONDITION}: expected the write and the delete condition"]
+    )
+    for guids in listed:
+        given = {g.strip() for g in guids.split(",")}
+        if given != assigned:
+            names = sorted(KNOWN_ROLES.get(g, g) for g in given ^ assigned)
+            problems.append(f"{DEPLOYER_CONDITION}: differs from the roles rbac.bicep assigns by {names}")
+    return problems
 
 
 def app_identity_wiring(infra: Infra) -> list[str]:
@@ -905,4 +923,161 @@ def alert_problems(infra: Infra, tick_schedule: str) -> list[str]:
     queries = " ".join(unquote(v) or v for v in re.findall(r"query: ('[^'\n]*')", alerts.vars["rules"].value))
     if queries.count('where name == "${functionName}"') != 2:
         problems.append(f"{ALERTS_BICEP}: each rule must query the requests of functionName")
+    return problems
+
+
+# --- docs/deploy.md's commands -----------------------------------------------------------------------
+
+# The azd commands the page may use (Azure/azure-dev: cli/azd/cmd), and the variables azd itself reads.
+AZD_COMMANDS = {
+    "auth login",
+    "env new",
+    "env set",
+    "env get-value",
+    "env get-values",
+    "env refresh",
+    "provision",
+    "deploy",
+    "up",
+    "down",
+    "version",
+}
+AZD_INPUTS = {"AZURE_LOCATION", "AZURE_SUBSCRIPTION_ID"}
+_SH_BLOCK = re.compile(r"^( *)```sh\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
+
+
+def shell_blocks(markdown: str) -> list[str]:
+    """The ```sh blocks of a page, dedented (blocks inside list items are indented)."""
+    return [
+        textwrap.dedent("".join(f"{line}\n" for line in body.splitlines()))
+        for _, body in _SH_BLOCK.findall(markdown)
+    ]
+
+
+def served_routes() -> set[str]:
+    """The routes function_app.py serves, as `/api/...`."""
+    text = (ROOT / "function_app.py").read_text(encoding="utf-8")
+    return {f"/api/{route}" for route in re.findall(r'route="([^"]+)"', text)}
+
+
+def deploy_doc_command_problems(infra: Infra) -> list[str]:
+    """Commands on docs/deploy.md that would not run: shell syntax, azd commands, names the files lack."""
+    doc = infra.files[DEPLOY_DOC]
+    blocks = shell_blocks(doc)
+    problems = []
+    for block in blocks:
+        checked = subprocess.run(["bash", "-n"], input=block, capture_output=True, text=True, check=False)
+        if checked.returncode:
+            problems.append(f"{DEPLOY_DOC}: shell syntax: {checked.stderr.strip()}")
+    commands = "\n".join(blocks)
+    main = infra.bicep(MAIN)
+    settable = environment_references(infra.files[PARAMETERS]) | AZD_INPUTS
+    secrets = {unquote(v.value) for name, v in main.vars.items() if name.endswith("SecretName")}
+    for used in sorted(
+        set(re.findall(r"\bazd ([a-z]+(?: (?:login|new|set|get-values?|refresh))?)\b", commands))
+    ):
+        if used not in AZD_COMMANDS:
+            problems.append(f"{DEPLOY_DOC}: `azd {used}` is not an azd command this project uses")
+    for name in sorted(set(re.findall(r"azd env set (\w+)", doc)) - settable - {"NAME"}):
+        problems.append(f"{DEPLOY_DOC}: azd env set {name}: main.parameters.json reads no such variable")
+    for name in sorted(set(re.findall(r"azd env get-value (\w+)", doc)) - set(main.outputs)):
+        problems.append(f"{DEPLOY_DOC}: azd env get-value {name}: main.bicep has no such output")
+    for name in sorted(
+        set(re.findall(r"keyvault secret \w+ [^\n]*?--name ([\w-]+)", doc.replace("\\\n", " ")))
+    ):
+        if name not in secrets:
+            problems.append(f"{DEPLOY_DOC}: Key Vault secret {name} is not one main.bicep names")
+    routes = served_routes()
+    for route in sorted(set(re.findall(r"(/api/[\w/]+)", doc))):
+        if route not in routes:
+            problems.append(f"{DEPLOY_DOC}: {route} is not a route function_app.py serves")
+    for name in sorted(set(re.findall(r"@(infra/[\w./-]+)", commands))):
+        if not (ROOT / name).is_file():
+            problems.append(f"{DEPLOY_DOC}: {name} does not exist")
+    return problems
+
+
+# --- azure.yaml against azd's schema -------------------------------------------------------------------
+#
+# The part of Azure/azure-dev's schemas/v1.0/azure.yaml.json (commit 00cddf7) this project uses: the
+# name pattern, infra, a function service (remoteBuild only for `host: function`), and command hooks
+# whose `posix`/`windows` variants leave `run` and `shell` off the hook itself.
+
+AZD_TOP_LEVEL = {
+    "name",
+    "resourceGroup",
+    "metadata",
+    "infra",
+    "services",
+    "resources",
+    "pipeline",
+    "hooks",
+    "requiredVersions",
+    "state",
+    "platform",
+    "workflows",
+    "cloud",
+}
+AZD_HOOK_EVENTS = {
+    f"{when}{what}"
+    for when in ("pre", "post")
+    for what in (
+        "provision",
+        "infracreate",
+        "infradelete",
+        "down",
+        "up",
+        "package",
+        "publish",
+        "deploy",
+        "restore",
+    )
+}
+AZD_HOOK_KEYS = {
+    "shell",
+    "kind",
+    "dir",
+    "run",
+    "continueOnError",
+    "interactive",
+    "windows",
+    "posix",
+    "secrets",
+    "config",
+}
+
+
+def _hook_problems(where: str, hook: object) -> list[str]:
+    if not isinstance(hook, dict):
+        return [f"{where}: a hook is a mapping"]
+    problems = [f"{where}: unknown key {key}" for key in sorted(set(hook) - AZD_HOOK_KEYS)]
+    if hook.get("shell", "sh") not in ("sh", "pwsh"):
+        problems.append(f"{where}: shell must be sh or pwsh, not {hook['shell']}")
+    if "posix" in hook and "windows" in hook and {"run", "shell"} & set(hook):
+        problems.append(f"{where}: with posix and windows, run and shell belong to those")
+    for variant in ("posix", "windows"):
+        if variant in hook:
+            problems += _hook_problems(f"{where}.{variant}", hook[variant])
+    if "run" not in hook and not {"posix", "windows"} & set(hook):
+        problems.append(f"{where}: run is required")
+    return problems
+
+
+def azure_yaml_schema_problems(infra: Infra) -> list[str]:
+    """What azd's schema for azure.yaml rejects, in the parts this project uses."""
+    project = yaml.safe_load(infra.files[AZURE_YAML])
+    problems = [f"{AZURE_YAML}: unknown top-level key {key}" for key in sorted(set(project) - AZD_TOP_LEVEL)]
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", str(project.get("name", ""))):
+        problems.append(f"{AZURE_YAML}: name must be lowercase letters, digits and hyphens")
+    for name, service in (project.get("services") or {}).items():
+        if "host" not in service:
+            problems.append(f"{AZURE_YAML}: service {name} needs a host")
+        if "remoteBuild" in service and (
+            service.get("host") != "function" or not isinstance(service["remoteBuild"], bool)
+        ):
+            problems.append(f"{AZURE_YAML}: service {name}: remoteBuild is a boolean for host: function only")
+    for event, hook in (project.get("hooks") or {}).items():
+        if event not in AZD_HOOK_EVENTS:
+            problems.append(f"{AZURE_YAML}: {event} is not an azd hook")
+        problems += _hook_problems(f"{AZURE_YAML}: hooks.{event}", hook)
     return problems
