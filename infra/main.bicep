@@ -141,7 +141,7 @@ var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}coord-${resourceToken}'
 // The deployment container holds the zip package azd uploads (Flex Consumption deploys from blob).
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
-// Names of the Key Vault secrets; main.parameters.json names the webhook one too.
+// Names of the Key Vault secrets; docs/deploy.md names them in its commands.
 var octopusApiKeySecretName = 'octopus-api-key'
 var webhookSecretName = 'coord-webhook-secret'
 var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
