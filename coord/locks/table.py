@@ -220,7 +220,8 @@ class FairLocks:
         start: datetime,
     ) -> Grant | None:
         queued_at = move.own.queued_at if move.own is not None else start
-        token = secrets.token_urlsafe(24)
+        # Hex, never URL-safe base64: a token starting with '-' reads as an option on a command line.
+        token = secrets.token_hex(24)
         taken = Holder(
             holder=holder,
             granted_at=now,
