@@ -109,6 +109,12 @@ SETTINGS: dict[str, SettingDoc] = {
         "`{value}` (every minute)",
         "tick_schedule",
     ),
+    "COORD_PUBLIC_URL": SettingDoc(
+        "the address readers reach coord's HTTP functions at, e.g. `https://coord.example.com`: emails, "
+        "the report and the status page link each promotion run to its `GET /api/promotions/{id}`",
+        "`https://` and the Function App's host name (`WEBSITE_HOSTNAME`) in Azure; elsewhere not set: "
+        "no links to runs",
+    ),
 }
 
 # Value types of coord.yaml whose own metadata carries no description.

@@ -14,6 +14,7 @@ from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, Tena
 from coord.store import BatchOp, TableStore
 
 _PARTITION = "catalogue"
+_SPACE = "space"  # one row, `space|<id>`: the space the names belong to
 _KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
 
 
@@ -26,12 +27,18 @@ class NameCatalogue:
     def load(self) -> Catalogue:
         """The stored catalogue (empty before the first refresh)."""
         found: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
+        space_id: str | None = None
         for entity in self._store.table("state").partition(_PARTITION):
             kind, _, item_id = str(entity["RowKey"]).partition("|")
             if kind in _KINDS:
                 found[kind][item_id] = _decode(kind, entity["Data"])
+            elif kind == _SPACE:
+                space_id = item_id
         return Catalogue(
-            projects=found["project"], environments=found["environment"], tenants=found["tenant"]
+            projects=found["project"],
+            environments=found["environment"],
+            tenants=found["tenant"],
+            space_id=space_id,
         )
 
     def refresh(self, fresh: Catalogue) -> int:
@@ -46,6 +53,8 @@ class NameCatalogue:
         ):
             for item_id, item in items.items():
                 wanted[f"{kind}|{item_id}"] = json.dumps(asdict(item), sort_keys=True)
+        if fresh.space_id:
+            wanted[f"{_SPACE}|{fresh.space_id}"] = ""
         ops: list[BatchOp] = [
             ("upsert", {"PartitionKey": _PARTITION, "RowKey": key, "Data": data}, None)
             for key, data in wanted.items()

@@ -172,6 +172,7 @@ class Run:
     cancel_requested: bool = False
     outcome: str = ""
     email_queued: bool = False
+    requested_by: str = ""  # who started an ad-hoc run: the HTTP caller's name, "HTTP" or "CLI"
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

@@ -44,6 +44,7 @@ class StartCommand:
     dry_run: bool = False
     trigger: str = "ad hoc"
     promotion: str | None = None  # the `promotions` entry that scheduled it
+    requested_by: str = ""  # who asked for an ad-hoc run
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +122,10 @@ def start_run(
         group_project_ids=plan.group_project_ids,
         dependencies=plan.dependencies,
         max_parallel=request.max_parallel,
-        promotion=entry.name if entry else None,
+        # The entry lends an ad-hoc run its settings, not its name: only a scheduled run is "evening".
+        promotion=entry.name if entry and command.promotion else None,
         trigger=command.trigger,
+        requested_by=command.requested_by,
         zone=config.timezone,
         windows=tuple(Window(w.schedule, w.duration) for w in entry.windows) if entry else (),
     )

@@ -57,6 +57,7 @@ NOT_SET_IN_AZURE = {
     "COORD_CONFIG": "coord.yaml is deployed beside function_app.py, which is the default path",
     "AzureWebJobsStorage": "host storage uses the identity-based AzureWebJobsStorage__* settings",
     "AzureWebJobsStorage__accountName": "the explicit AzureWebJobsStorage__*ServiceUri settings are set",
+    "COORD_PUBLIC_URL": "links default to the app's own host name, which Azure sets as WEBSITE_HOSTNAME",
 }
 
 # App settings that coord's own code does not read but the platform does, each with its reader.

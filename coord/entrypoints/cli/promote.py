@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
         on_failure=args.on_failure,
         dry_run=args.dry_run,
         trigger="command line",
+        requested_by="CLI",
     )
     with services_for(context) as services:
         try:

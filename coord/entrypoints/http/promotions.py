@@ -52,6 +52,7 @@ def start_promotion(request: Request, services: Services) -> Response:
         on_failure=body.on_failure,
         dry_run=body.dry_run,
         trigger="http",
+        requested_by=caller(request, services),
     )
     try:
         started = start_run(services, command)
@@ -65,6 +66,13 @@ def start_promotion(request: Request, services: Services) -> Response:
         return json_response({"dry_run": True, **plan_document(started.plan)}, 200)
     location = f"/api/promotions/{started.run.id}"
     return json_response(run_document(started.run), 202, {"Location": location})
+
+
+def caller(request: Request, services: Services) -> str:
+    """Who asked: the name App Service authentication signed in, else "HTTP" (a function key names nobody)."""
+    name = request.header("X-MS-CLIENT-PRINCIPAL-NAME") if services.settings.caller_identity else None
+    name = " ".join((name or "").split())[:200]
+    return name or "HTTP"
 
 
 def get_promotion(request: Request, services: Services) -> Response:
