@@ -45,8 +45,14 @@ def cancel_promotion(req: func.HttpRequest) -> func.HttpResponse:
 
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
-    """GET /api/status: the current matrix as JSON."""
-    return _serve("coord.entrypoints.http.feed:status", req)
+    """GET /api/status: the current matrix as JSON, or the live status page with Accept: text/html."""
+    return _serve("coord.entrypoints.http.statuspage:status", req)
+
+
+@app.route(route="status.html", methods=["GET"])
+def status_page(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/status.html: the live status page."""
+    return _serve("coord.entrypoints.http.statuspage:status_html", req)
 
 
 @app.route(route="octopus/events", methods=["POST"])

@@ -257,7 +257,7 @@ class _Runner:
         """One outcome email per run (insert-only under its key), then free the group's target."""
         run = stored.run
         if not run.email_queued:
-            message = outcome_message(run, self.services.config)
+            message = outcome_message(run, self.services.config, self.services.links())
             if message is not None:
                 self.services.outbox.enqueue(message)
             self.store.save_run(stored, run.evolve(email_queued=True))

@@ -35,6 +35,10 @@ STATE_STYLES: dict[str, tuple[str, str, str]] = {
     "Halted": ("HALTED", "#7d4e00", "#fff8c5"),
     "RollingBack": ("ROLLING BACK", "#7d4e00", "#fff8c5"),
     "RolledBack": ("ROLLED BACK", "#7d4e00", "#fff8c5"),
+    # Promotion step statuses that are not task states.
+    "Skipped": ("SKIPPED", "#57606a", "#eaeef2"),
+    "NotStarted": ("NOT STARTED", "#57606a", "#eaeef2"),
+    "Blocked": ("BLOCKED", "#7d4e00", "#fff8c5"),
 }
 # The report's words for a run's outcome, as the states above.
 RUN_OUTCOME_STATES = {

@@ -125,7 +125,15 @@ def _charts(model: ReportModel) -> dict[str, Any]:
         end = (busiest.start + timedelta(hours=1)).astimezone(busiest.start.tzinfo)
         line = f"Busiest hour: {busiest.start:%H:%M}\u2013{end:%H:%M}, {words(busiest.counts)}."
     trend_max = max((d.counts.total for d in model.trend if d.counts), default=0) or 1
-    return {"trend_bars": bars(trend), "hour_bars": bars(hours), "busiest": line, "trend_max": trend_max}
+    known = [d.day for d in model.trend if d.counts is not None]
+    gap = f"coord keeps no data before {known[0]:%a %d %b}." if known and known[0] != model.trend[0].day else ""
+    return {
+        "trend_bars": bars(trend),
+        "hour_bars": bars(hours),
+        "busiest": line,
+        "trend_max": trend_max,
+        "trend_gap": gap,
+    }
 
 
 def _splice(html: str, compact: list[Sequence[object]], model: ReportModel, context: dict[str, Any]) -> str:

@@ -48,7 +48,14 @@ def tick(args: argparse.Namespace, context: CliContext) -> int:
 
 
 def status(args: argparse.Namespace, context: CliContext) -> int:
-    """`coord status [--json] [--all]`: the current matrix."""
+    """`coord status [--json] [--all] [--html FILE]`: the current matrix, or the status page as a file."""
+    if getattr(args, "html", None) is not None:
+        from coord.statuspage.service import render_page, status_page  # noqa: PLC0415  (Jinja2 on first use)
+
+        with services_for(context) as services:
+            args.html.write_text(render_page(services, status_page(services)), encoding="utf-8")
+        context.console.print(f"wrote {args.html}")
+        return EXIT_OK
     with services_for(context) as services:
         view = feed_service.status(services, all_projects=bool(getattr(args, "all", False)))
     if getattr(args, "json", False):

@@ -120,6 +120,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord status
         python -m coord status --all --json
+        python -m coord status --html status.html
         """,
     ),
     (
@@ -219,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub["status"]
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.add_argument("--all", action="store_true", help="every project of the space, not only the groups'")
+    status.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the status page (groups, running promotions, held locks, age of the data) here",
+    )
 
     lock = sub["lock"]
     lock.add_argument("name", metavar="NAME", help="lock name")
