@@ -29,8 +29,9 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 # Azurite's default ports, the ones `UseDevelopmentStorage=true` (local.settings.json.example) names.
 AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
-# The one test that needs a browser: it renders the daily report in headless Chromium.
-BROWSER_TEST = ROOT / "tests" / "e2e" / "test_report_browser.py"
+# The tests that need a browser: they render the report, the status page and the emails in
+# headless Chromium, as mailed and as served, at desktop and phone widths.
+BROWSER_TESTS = (ROOT / "tests" / "e2e" / "test_pages_browser.py", ROOT / "tests" / "e2e" / "test_demo.py")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -78,10 +79,10 @@ def find_chromium() -> str | None:
 
 
 def needs_browser(pytest_args: Sequence[str]) -> bool:
-    """Whether these pytest arguments select the browser test; naming no path selects every test."""
+    """Whether these pytest arguments select a browser test; naming no path selects every test."""
     paths = [(ROOT / arg.split("::")[0]).resolve() for arg in pytest_args if not arg.startswith("-")]
     paths = [path for path in paths if path.exists()]
-    return not paths or any(path == BROWSER_TEST or path in BROWSER_TEST.parents for path in paths)
+    return not paths or any(path == test or path in test.parents for path in paths for test in BROWSER_TESTS)
 
 
 def _succeeds(command: list[str]) -> bool:
@@ -106,13 +107,13 @@ def ensure_chromium(pytest_args: Sequence[str]) -> None:
     apt = package_installer()
     if apt is None:
         sys.exit(
-            "Chromium is missing and the browser test needs it "
+            "Chromium is missing and the browser tests need it "
             f"({BROWSER_TEST.relative_to(ROOT)}). Install it, then run this again:\n"
             "  Debian:  sudo apt-get install -y chromium\n"
             "  Ubuntu:  sudo apt-get install -y chromium-browser\n"
             f"  other:   Chromium or Google Chrome, so that one of {', '.join(CHROMIUM_NAMES)} is on PATH"
         )
-    say("installing Chromium (apt-get) for the browser test")
+    say("installing Chromium (apt-get) for the browser tests")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*apt, "update", "-qq"], check=True, env=env)
     # Debian packages the browser as `chromium`; Ubuntu only as `chromium-browser`.

@@ -126,7 +126,9 @@ def _charts(model: ReportModel) -> dict[str, Any]:
         line = f"Busiest hour: {busiest.start:%H:%M}\u2013{end:%H:%M}, {words(busiest.counts)}."
     trend_max = max((d.counts.total for d in model.trend if d.counts), default=0) or 1
     known = [d.day for d in model.trend if d.counts is not None]
-    gap = f"coord keeps no data before {known[0]:%a %d %b}." if known and known[0] != model.trend[0].day else ""
+    gap = (
+        f"coord keeps no data before {known[0]:%a %d %b}." if known and known[0] != model.trend[0].day else ""
+    )
     return {
         "trend_bars": bars(trend),
         "hour_bars": bars(hours),

@@ -17,7 +17,7 @@
     const box = el.getBoundingClientRect();
     if (box.width === 0 && box.height === 0) continue;
     const parent = el.parentElement;
-    if (parent && parent !== document.body && parent !== document.documentElement) {
+    if (parent && parent !== document.documentElement) {
       const outer = parent.getBoundingClientRect();
       if (box.right > outer.right + 1 || box.left < outer.left - 1) {
         problems.push(`wider than its container: ${name(el)} spans ${Math.round(box.left)}..${Math.round(box.right)}px, its container ${Math.round(outer.left)}..${Math.round(outer.right)}px`);

@@ -18,12 +18,13 @@ from azure.data.tables import TableServiceClient
         (["-k", "poller"], True),
         (["."], True),
         (["tests"], True),
-        (["tests/e2e/test_report_browser.py::test_report_fits_a_phone"], True),
+        (["tests/e2e/test_pages_browser.py::test_the_status_page_fits"], True),
+        (["tests/e2e/test_demo.py"], True),
         (["tests/infra", "-q"], False),
         (["tests/unit/test_plan.py", "tests/integration"], False),
     ],
 )
-def test_the_browser_is_needed_only_when_the_browser_test_is_selected(args: list[str], needed: bool) -> None:
+def test_the_browser_is_needed_only_when_a_browser_test_is_selected(args: list[str], needed: bool) -> None:
     assert dev.needs_browser(args) is needed
 
 
