@@ -14,15 +14,16 @@ Function App's host name); without one, no run link is drawn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-# Characters left as they are in a route segment; `+` stays so SemVer build metadata reads as written.
-_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+")
+# Characters encoded in a route segment; `+` stays so SemVer build metadata reads as written.
+_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~+]")
 
 
 def _segment(text: str) -> str:
     """`text` percent-encoded for one path segment of a route."""
-    return "".join(c if c in _SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
+    return _UNSAFE.sub(lambda found: "".join(f"%{b:02X}" for b in found[0].encode()), text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,19 +144,17 @@ def _splice(html: str, compact: list[Sequence[object]], model: ReportModel, cont
     The inliner's cost grows with the document (about 35 MB per MB of HTML); the long lists
     are most of a large day's HTML and carry their few styles themselves, so they skip it.
     """
+    pieces: list[str] = []
+    rest = html
     for index, rows in enumerate(compact):
-        kind = "successes" if rows and isinstance(rows[0], DeploymentRow) else "settled"
-        table = render(
-            "_compact.html.j2",
-            rows=rows,
-            kind=kind,
-            day=model.day,
-            links=context["links"],
-            tzmark=context["tzmark"],
-        )
         placeholder = f'<div data-compact="{index}"></div>'
-        if placeholder not in html:
+        before, found, rest = rest.partition(placeholder)
+        if not found:
             msg = f"the report template lost placeholder {index} while inlining CSS"
             raise RuntimeError(msg)
-        html = html.replace(placeholder, table, 1)
-    return html
+        kind = "successes" if rows and isinstance(rows[0], DeploymentRow) else "settled"
+        links, tzmark = context["links"], context["tzmark"]
+        table = render("_compact.html.j2", rows=rows, kind=kind, day=model.day, links=links, tzmark=tzmark)
+        pieces += [before, table]
+    # One join at the end: replacing into a growing page would copy it once per list.
+    return "".join([*pieces, rest])
