@@ -108,7 +108,8 @@ def ensure_chromium(pytest_args: Sequence[str]) -> None:
     if apt is None:
         sys.exit(
             "Chromium is missing and the browser tests need it "
-            f"({BROWSER_TEST.relative_to(ROOT)}). Install it, then run this again:\n"
+            f"({', '.join(str(test.relative_to(ROOT)) for test in BROWSER_TESTS)}). "
+            "Install it, then run this again:\n"
             "  Debian:  sudo apt-get install -y chromium\n"
             "  Ubuntu:  sudo apt-get install -y chromium-browser\n"
             f"  other:   Chromium or Google Chrome, so that one of {', '.join(CHROMIUM_NAMES)} is on PATH"
