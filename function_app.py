@@ -15,13 +15,13 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 @app.timer_trigger(schedule="%COORD_TICK_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def tick(timer: func.TimerRequest) -> None:
-    """The heartbeat: poll Octopus, run what is due, send what is pending."""
+    """The heartbeat: poll Octopus, run what is due, send what is pending, follow runs in flight."""
     from coord import heartbeat
     from coord.bootstrap import shared_services
 
     if timer.past_due:
         logging.info("tick is running late; catching up")
-    report = heartbeat.tick(shared_services())
+    report = heartbeat.tick(shared_services(), follow=True)
     logging.info("tick: %s", report.summary())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from coord.alldeployed.job import notify_all_deployed
 from coord.bootstrap import Services
@@ -15,6 +16,7 @@ from coord.feed.poller import PollReport
 from coord.feed.service import poll
 from coord.octopus import OctopusError
 from coord.promotion.jobs import advance_active_runs, run_due_promotions
+from coord.promotion.watch import follow_after_tick
 from coord.report.job import send_due_report
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ class TickReport:
         return "; ".join(parts + self.notes) or "nothing to do"
 
 
-def tick(services: Services) -> TickReport:
-    """One heartbeat: everything the timer function does."""
+def tick(services: Services, *, follow: bool = False) -> TickReport:
+    """One heartbeat: everything the timer function does; `follow` then follows runs in flight."""
+    started = services.clock.now()
     report = TickReport()
     try:
         result = poll(services)
@@ -59,7 +62,18 @@ def tick(services: Services) -> TickReport:
     if daily:
         report.notes.append(daily)
     report.notes += deliver_mail(services)
+    if follow and (report.poll is not None or report.poll_skipped):
+        # Not while Octopus is unreachable: the next tick tries again.
+        report.notes += follow_runs(services, started)
     return report
+
+
+def follow_runs(services: Services, started: datetime) -> list[str]:
+    """Follow runs with deployments in flight until shortly before the next tick; mail what ended."""
+    notes = follow_after_tick(services, started)
+    if notes:
+        notes += deliver_mail(services)
+    return notes
 
 
 def deliver_mail(services: Services) -> list[str]:

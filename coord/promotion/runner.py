@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -49,6 +50,10 @@ class AdvanceStopped(Exception):
     """Octopus could not be reached mid-advance; the next advance carries on from the stored state."""
 
 
+class BudgetSpent(AdvanceStopped):
+    """The caller's time budget ran out before the next deployment; the next advance starts it."""
+
+
 def holder_name() -> str:
     """Who holds a run's lease: host, process and thread, enough to find a stuck holder in the logs."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -59,19 +64,30 @@ def runs(services: Services) -> RunStore:
     return RunStore(services.store.table(RUNS_TABLE))
 
 
-def advance_run(services: Services, run_id: str) -> Run | None:
+def advance_run(services: Services, run_id: str, *, deadline: float | None = None) -> Run | None:
     """Advance a run as far as it can go now; the run as stored afterwards (None if unknown).
 
     When another runner holds the run's lease this does nothing and returns the stored run.
+    """
+    return try_advance_run(services, run_id, deadline=deadline)[1]
+
+
+def try_advance_run(
+    services: Services, run_id: str, *, deadline: float | None = None
+) -> tuple[bool, Run | None]:
+    """Advance a run under its lease: (whether this call held the lease, the run as stored after).
+
+    `deadline` (a `time.monotonic()` value) bounds the advance: no deployment is started after
+    it, so a caller that must answer in time (the webhook) leaves the rest to the next advance.
     """
     store = runs(services)
     lease = acquire_lease(store.table, f"run:{run_id}", holder_name(), LEASE_TTL, services.clock.now())
     if lease is None:
         stored = store.load(run_id)
-        return stored.run if stored else None
-    runner = _Runner(services, store, lease)
+        return False, stored.run if stored else None
+    runner = _Runner(services, store, lease, deadline)
     try:
-        return runner.advance(run_id)
+        return True, runner.advance(run_id)
     finally:
         try:
             release_lease(store.table, runner.lease)
@@ -84,6 +100,7 @@ class _Runner:
     services: Services
     store: RunStore
     lease: Lease
+    deadline: float | None = None
 
     def advance(self, run_id: str) -> Run | None:
         stored = self.store.load(run_id)
@@ -97,6 +114,8 @@ class _Runner:
                 for _ in range(_PASSES):
                     if not self._apply(stored, cells):
                         break
+        except BudgetSpent:
+            log.info("run %s: time budget spent; the next advance starts the rest", run_id)
         except AdvanceStopped as exc:
             log.warning("run %s paused until the next advance: %s", run_id, exc)
         if stored.run.phase.is_terminal:
@@ -247,6 +266,8 @@ class _Runner:
             self.store.save_step(stored, step.evolve(status=StepStatus.FAILED, reason=why, finished=now))
 
     def _keep_lease(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise BudgetSpent
         now = self.services.clock.now()
         if self.lease.expires_at - now < LEASE_TTL / 2:
             self.lease = renew_lease(self.store.table, self.lease, LEASE_TTL, now)

@@ -12,18 +12,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from coord.feed import service as feed_service
-from coord.octopus import OctopusClient
 from coord.promotion.errors import UnknownName
+from coord.promotion.events import advance_after_poll, advance_promptly
 from coord.promotion.model import Run, Window
 from coord.promotion.planner import (
-    Allowed,
     Plan,
     PlanError,
     PromotionRequest,
     plan_promotion,
     releases_to_check,
 )
-from coord.promotion.runner import advance_run, runs
+from coord.promotion.runner import runs
+from coord.promotion.templates import read_allowed
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
@@ -64,8 +64,7 @@ def start_run(
     services: Services, command: StartCommand, *, poll: bool = True, advance: bool = True
 ) -> Started:
     """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active."""
-    if poll:
-        feed_service.poll(services)
+    report = feed_service.poll(services) if poll else None
     config = services.config
     group = config.groups.get(command.group)
     if group is None:
@@ -100,9 +99,7 @@ def start_run(
     cells = services.repo.matrix()
     try:
         wanted = releases_to_check(request, catalogue, cells)
-        allowed = {
-            release_id: allowed_targets(services.octopus, release_id, target.id) for release_id in wanted
-        }
+        allowed = read_allowed(services.octopus, wanted, target.id)
         plan = plan_promotion(request, catalogue, cells, allowed)
     except PlanError as exc:
         raise UnknownName(str(exc)) from exc
@@ -135,9 +132,11 @@ def start_run(
         from coord.octopus import OctopusError  # noqa: PLC0415
 
         try:
-            run = advance_run(services, run.id) or run
+            # The first wave starts in this request; news arriving meanwhile is taken up too.
+            run = advance_promptly(services, run.id).run or run
         except OctopusError as exc:
             log.warning("run %s will start on the next tick: %s", run.id, exc)
+    advance_after_poll(services, report, skip={run.id})
     return Started(plan, run)
 
 
@@ -157,23 +156,3 @@ def _by_id(projects: list[str], catalogue: Catalogue, ref: str) -> str | None:
         if catalogue.project(name) == info:
             return name
     return None
-
-
-def allowed_targets(octopus: OctopusClient, release_id: str, target_id: str) -> Allowed:
-    """Where Octopus lets the release go now, and, when not to `target_id`, the lifecycle's reason."""
-    template = octopus.deployment_template(release_id)
-    environments = frozenset(t.Id for t in template.PromoteTo)
-    tenants = {t.Id: frozenset(p.Id for p in t.PromoteTo) for t in template.TenantPromotions}
-    reason = ""
-    if target_id not in environments or any(target_id not in envs for envs in tenants.values()):
-        reason = _lifecycle_reason(octopus, release_id)
-    return Allowed(environments, tenants, reason)
-
-
-def _lifecycle_reason(octopus: OctopusClient, release_id: str) -> str:
-    """Which lifecycle phase holds the release back (octopus-api.md §4, release progression)."""
-    progression = octopus.release_progression(release_id)
-    for phase in progression.Phases:
-        if str(phase.Progress) != "Complete" and not phase.IsOptionalPhase:
-            return f"the lifecycle phase '{phase.Name}' is not complete"
-    return "the environment is not in the list of environments this release can be deployed to"

@@ -13,6 +13,7 @@ from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.output import wants_colour
 from coord.feed import service as feed_service
 from coord.feed.status import render_status_table
+from coord.promotion.events import advance_after_poll
 
 EXIT_OK = 0
 
@@ -28,7 +29,7 @@ def services_for(context: CliContext) -> Iterator[Services]:
 
 
 def poll(args: argparse.Namespace, context: CliContext) -> int:
-    """`coord poll`: read Octopus into the stored state."""
+    """`coord poll`: read Octopus into the stored state (and advance the runs it brings news of)."""
     with services_for(context) as services:
         context.console.progress(f"polling {services.settings.octopus_server_url} ...")
         report = feed_service.poll(services)
@@ -36,13 +37,15 @@ def poll(args: argparse.Namespace, context: CliContext) -> int:
             context.console.print("another poll is running; nothing done")
         else:
             context.console.print(f"poll: {report.summary()}")
+            for note in advance_after_poll(services, report):
+                context.console.print(note)
     return EXIT_OK
 
 
 def tick(args: argparse.Namespace, context: CliContext) -> int:
-    """`coord tick`: one heartbeat, as the timer function runs it."""
+    """`coord tick [--follow]`: one heartbeat, as the timer function runs it."""
     with services_for(context) as services:
-        report = heartbeat.tick(services)
+        report = heartbeat.tick(services, follow=bool(getattr(args, "follow", False)))
         context.console.print(f"tick: {report.summary()}")
     return EXIT_OK
 

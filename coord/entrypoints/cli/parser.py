@@ -88,11 +88,12 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord tick
         python -m coord tick --now 2026-03-29T01:30:00Z   # as if it were that time
+        python -m coord tick --follow                     # as the timer function runs it
         """,
     ),
     (
         "poll",
-        "poll Octopus and update the stored state only",
+        "poll Octopus and update the stored state (and advance the promotion runs it brings news of)",
         """
         python -m coord poll
         """,
@@ -185,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
         )
+
+    sub["tick"].add_argument(
+        "--follow",
+        action="store_true",
+        help="then follow runs with deployments in flight until shortly before the next tick of "
+        "COORD_TICK_SCHEDULE, as the timer function does",
+    )
 
     promote = sub["promote"]
     promote.add_argument("group", metavar="GROUP", help="a group under `groups` in coord.yaml")

@@ -17,6 +17,7 @@ from coord.promotion.errors import RunConflict, RunEnded, RunNotFound, UnknownNa
 from coord.promotion.runner import advance_run, runs
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.view import plan_document, run_document
+from coord.promotion.watch import refresh_run
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
@@ -76,12 +77,12 @@ def caller(request: Request, services: Services) -> str:
 
 
 def get_promotion(request: Request, services: Services) -> Response:
-    """`GET /api/promotions/{id}`: the run, project by project."""
+    """`GET /api/promotions/{id}`: the run, project by project, as of now."""
     run_id = _run_id(request)
     stored = runs(services).load(run_id)
     if stored is None:
         raise NotFound(f"no promotion run {run_id!r}")
-    return json_response(run_document(stored.run))
+    return json_response(run_document(refresh_run(services, stored.run)))
 
 
 def cancel_promotion(request: Request, services: Services) -> Response:
