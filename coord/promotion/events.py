@@ -4,7 +4,11 @@ Whoever learns of a deployment event in a run's target environment (the webhook 
 outside the tick, a follower) advances that run at once, under the run's lease. When another
 invocation holds the lease, the news is left as a poke on the run: the holder reads the poke
 after releasing the lease and goes round again when one came meanwhile, so news that arrives
-during an advance is never left for the next tick. The tick remains the safety net.
+during an advance is never left for the next tick. The timer's tick remains the safety net.
+
+A deployment being queued or starting changes no decision, so those events advance a run only
+when an earlier advance ran out of time with deployments still to start (its poke says so);
+otherwise they just keep the run's note that webhooks are arriving fresh.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError
 from coord.promotion.model import Run
 from coord.promotion.runner import runs, try_advance_run
-from coord.promotion.store import Poke
+from coord.promotion.store import Poke, RunStore
 from coord.store import StoreError
 
 if TYPE_CHECKING:
@@ -37,6 +42,11 @@ _ROUNDS = 5
 
 WEBHOOK = "webhook"
 POLL = "poll"
+UNFINISHED = "unfinished"  # an advance ran out of time: the next event of any kind carries on
+# Octopus raises these as a deployment goes through its queue: nothing a run waits for.
+_UNDER_WAY = frozenset({"DeploymentQueued", "DeploymentStarted"})
+# How stale a run's note that webhooks arrive may grow before an under-way event renews it.
+_RENEW_NOTE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +77,10 @@ def advance_promptly(
         fresh = latest is not None and (seen is None or latest.etag != seen.etag)
         seen = latest
         out_of_time = deadline is not None and time.monotonic() >= deadline
-        if not fresh or run is None or run.phase.is_terminal or out_of_time:
+        if out_of_time and run is not None and not run.phase.is_terminal:
+            seen = store.poke(run_id, services.clock.now(), UNFINISHED)
+            break
+        if not fresh or run is None or run.phase.is_terminal:
             break
         log.info("run %s: news arrived during its advance; advancing again", run_id)
     return Advanced(run, True, seen)
@@ -107,11 +120,30 @@ def advance_for_event(
     deadline = time.monotonic() + budget
     try:
         concerned = active_runs_in(services, [event.environment_id])
+        if event.category in _UNDER_WAY:
+            store, now = runs(services), services.clock.now()
+            concerned = [run_id for run_id in concerned if _left_unfinished(store, run_id, now)]
     except StoreError as exc:
         log.warning("event %s: could not read the active runs: %s", event.event_id, exc)
         return []
     advanced = advance_runs(services, concerned, news=WEBHOOK, deadline=deadline)
     return [a.run.id for a in advanced if a.held and a.run]
+
+
+def webhooks_report(news: Poke | None, now: datetime, within: timedelta) -> bool:
+    """Whether webhooks brought news of the run within `within` of `now`."""
+    recent = news is not None and news.at is not None and now - news.at < within
+    return recent and news is not None and news.source in (WEBHOOK, UNFINISHED)
+
+
+def _left_unfinished(store: RunStore, run_id: str, now: datetime) -> bool:
+    """Whether an earlier advance left deployments to start; else renew the note that webhooks arrive."""
+    news = store.read_poke(run_id)
+    if news is not None and news.source == UNFINISHED:
+        return True
+    if not webhooks_report(news, now, _RENEW_NOTE):
+        store.poke(run_id, now, WEBHOOK)
+    return False
 
 
 def advance_after_poll(

@@ -27,7 +27,7 @@ class Pace:
 
 
 # `promote --wait`: a person watches, and the run is all this process does.
-WAIT_PACE = Pace(floor=0.2, ceiling=5.0, fraction=0.1)
+WAIT_PACE = Pace(floor=0.1, ceiling=5.0, fraction=0.1)
 # A tick following runs after its own work: lighter on Octopus, which other clients share.
 FOLLOW_PACE = Pace(floor=1.0, ceiling=10.0, fraction=0.05)
 
@@ -84,8 +84,11 @@ def next_look(
     youngest = max(0.0, (now - max(times)).total_seconds())
     wait = min(pace.ceiling, max(pace.floor, youngest * pace.fraction))
     if typical is not None:
+        # A task ends a little after coord started it plus the typical duration (Octopus queues it
+        # when the create request is answered): look half a floor later rather than a hair early.
+        slack = timedelta(seconds=pace.floor / 2)
         for moment in times:
-            due = (moment + typical - now).total_seconds()
+            due = (moment + typical + slack - now).total_seconds()
             if due > 0:
                 wait = min(wait, max(pace.floor, due))
     return wait

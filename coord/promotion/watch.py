@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from coord.feed import service as feed_service
 from coord.octopus import OctopusError
-from coord.promotion.events import WEBHOOK, WEBHOOK_BUDGET, advance_after_poll, advance_promptly
-from coord.promotion.model import Run
+from coord.promotion.events import WEBHOOK_BUDGET, advance_after_poll, advance_promptly, webhooks_report
+from coord.promotion.model import Run, StepStatus
 from coord.promotion.pace import (
     FOLLOW_PACE,
     Pace,
@@ -51,6 +51,8 @@ FOLLOW_MARGIN = timedelta(seconds=5)
 FOLLOW_LIMIT = timedelta(minutes=8)
 # A run that a webhook reported within this long is left to the webhooks and the ticks.
 WEBHOOKS_TRUSTED = timedelta(minutes=15)
+# An advance decides from a matrix polled at most this long before (a poll costs a few requests).
+FRESH_ENOUGH = timedelta(seconds=5)
 
 
 class Follower:
@@ -72,6 +74,7 @@ class Follower:
         self.looks = 0
         self.advances = 0
         self.notes: list[str] = []
+        self._polled: datetime | None = None
 
     def follow(
         self,
@@ -122,15 +125,22 @@ class Follower:
         if not watched:
             return set()
         self.looks += 1
+        # Until this follower has seen a task end, the run's ended tasks (in the same request)
+        # say how long its tasks take.
+        ended = [] if self.durations else _ended_tasks(followed.values())
         try:
-            tasks = self.services.octopus.tasks_by_ids(watched)
+            tasks = self.services.octopus.tasks_by_ids([*watched, *ended])
         except OctopusError as exc:
             self.on_trouble(f"Octopus did not answer the look at the tasks: {exc}")
             return None
         due: set[str] = set()
         for task in tasks:
             seen = watched.get(task.Id)
-            if seen is None or seen.run_id not in followed:
+            if seen is None:
+                if task.IsCompleted and task.QueueTime and task.CompletedTime:
+                    self.durations.append(task.CompletedTime - task.QueueTime)
+                continue
+            if seen.run_id not in followed:
                 continue
             step = followed[seen.run_id].step(seen.step_key)
             interruptions = tuple(str(t) for t in task.PendingInterruptionTypes)
@@ -141,12 +151,15 @@ class Follower:
         return due
 
     def _advance(self, followed: dict[str, Run], due: set[str]) -> None:
-        """Poll, then advance each run with news; a run that ended is no longer followed."""
-        try:
-            report = feed_service.poll(self.services)
-        except OctopusError as exc:
-            self.on_trouble(f"the poll before advancing failed; advancing from the stored state: {exc}")
-            report = None
+        """Poll (unless one just did), then advance each run with news; a run that ended is dropped."""
+        report = None
+        now = self.services.clock.now()
+        if self._polled is None or now - self._polled >= FRESH_ENOUGH:
+            try:
+                report = feed_service.poll(self.services)
+                self._polled = now
+            except OctopusError as exc:
+                self.on_trouble(f"the poll before advancing failed; advancing from the stored state: {exc}")
         for run_id in sorted(due):
             try:
                 result = advance_promptly(self.services, run_id)
@@ -164,6 +177,17 @@ class Follower:
                 followed.pop(run_id, None)
                 self.notes.append(f"run {run_id}: {result.run.phase} ({result.run.outcome})")
         self.notes += advance_after_poll(self.services, report, skip=set(followed) | due)
+
+
+def _ended_tasks(followed: Iterable[Run], most: int = 5) -> list[str]:
+    """Task ids of up to `most` deployments of these runs that succeeded, the latest started first."""
+    ended = [
+        (s.started, s.task_id)
+        for run in followed
+        for s in run.steps
+        if s.status is StepStatus.SUCCEEDED and s.task_id and s.started
+    ]
+    return [task_id for _, task_id in sorted(ended, reverse=True)[:most] if task_id]
 
 
 def follow_run(
@@ -234,8 +258,7 @@ def _runs_to_follow(services: Services, now: datetime) -> dict[str, Run]:
             continue
         if not watched_tasks(stored.run) and not needs_reconciling(stored.run):
             continue
-        news = store.read_poke(run_id)
-        if news is not None and news.source == WEBHOOK and news.at and now - news.at < WEBHOOKS_TRUSTED:
+        if webhooks_report(store.read_poke(run_id), now, WEBHOOKS_TRUSTED):
             continue
         found[run_id] = stored.run
     return found

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from coord.entrypoints.http import promotions as promotion_routes
 from coord.entrypoints.http.messages import Request
 from coord.feed import service as feed_service
-from coord.promotion.events import WEBHOOK, advance_after_poll, advance_for_event, advance_promptly
+from coord.promotion.events import UNFINISHED, WEBHOOK, advance_after_poll, advance_promptly
 from coord.promotion.model import RunPhase, StepStatus
 from coord.promotion.runner import runs
 from coord.store import acquire_lease
@@ -123,21 +124,41 @@ def test_a_run_whose_lease_is_held_is_left_to_its_holder(world: PromotionWorld) 
     assert runs(world.services).read_poke(run_id).source == WEBHOOK
 
 
-def test_a_spent_time_budget_starts_nothing_and_the_next_advance_starts_it(world: PromotionWorld) -> None:
+def event_of(world: PromotionWorld, deployment_id: str, category: str):
+    return next(e for e in world.sim.events if deployment_id in e.related and e.category == category)
+
+
+def test_a_spent_time_budget_starts_nothing_and_the_next_event_of_any_kind_carries_on(
+    world: PromotionWorld,
+) -> None:
     run_id = started_with_identity(world)
     world.sim.clock.advance(FINISHED)
-    feed_service.poll(world.services)
     (identity,) = coord_deployments(world, "Identity")
-    from coord.feed.events import deployment_event  # noqa: PLC0415
-
-    event = outcome_event(world, identity.id)
-    news = deployment_event(event.id, event.category, event.occurred, event.related)
-    assert advance_for_event(world.services, news, budget=0.0) == []
-    stored = runs(world.services).load(run_id).run
-    assert {s.project: s.status for s in stored.steps}["Catalog"] is StepStatus.PLANNED
+    result = advance_promptly(world.services, run_id, news=WEBHOOK, deadline=time.monotonic())
+    steps = {s.project: s.status for s in result.run.steps}
+    assert steps["Identity"] is StepStatus.SUCCEEDED  # what happened is recorded...
+    assert steps["Catalog"] is StepStatus.PLANNED  # ...but no deployment starts after the deadline
     assert coord_deployments(world, "Catalog") == []
-    after = advance_promptly(world.services, run_id).run
-    assert {s.project: s.status for s in after.steps}["Catalog"] is StepStatus.RUNNING
+    assert result.news.source == UNFINISHED
+    # A "deployment started" event changes no decision, but a run left unfinished carries on with it.
+    answer = json.loads(
+        deliver(world, webhook_payload(event_of(world, identity.id, "DeploymentStarted"))).body
+    )
+    assert answer["advanced"] == [run_id]
+    assert len(coord_deployments(world, "Catalog")) == 1
+
+
+def test_queued_and_started_events_advance_no_run_with_nothing_left_to_start(world: PromotionWorld) -> None:
+    run_id = started_with_identity(world)
+    world.sim.clock.advance(timedelta(seconds=5))  # Identity's task has left the queue
+    (identity,) = coord_deployments(world, "Identity")
+    writes = world.services.store.operations.snapshot().writes
+    for category in ("DeploymentQueued", "DeploymentStarted"):
+        answer = json.loads(deliver(world, webhook_payload(event_of(world, identity.id, category))).body)
+        assert answer["recorded"] is True and answer["advanced"] == []
+    # They note once that webhooks arrive for the run, so a tick need not follow it.
+    assert runs(world.services).read_poke(run_id).source == WEBHOOK
+    assert world.services.store.operations.snapshot().writes - writes <= 8
 
 
 def test_a_poll_that_sees_a_deployment_end_advances_its_run(world: PromotionWorld) -> None:

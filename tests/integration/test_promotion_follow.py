@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from coord import heartbeat
-from coord.promotion.events import WEBHOOK
-from coord.promotion.model import RunPhase
-from coord.promotion.pace import WAIT_PACE
+from coord.promotion.events import WEBHOOK, advance_promptly
+from coord.promotion.model import RunPhase, StepStatus
+from coord.promotion.pace import FOLLOW_PACE, WAIT_PACE, watched_tasks
 from coord.promotion.runner import runs
-from coord.promotion.watch import FOLLOW_MARGIN, follow_run
+from coord.promotion.watch import FOLLOW_MARGIN, Follower, follow_run
 from tests.integration import test_promotion_world as promotion_world
 from tests.integration.test_promotion_events import coord_deployments
 from tests.integration.test_promotion_world import PromotionWorld
@@ -81,3 +81,16 @@ def test_waiting_follows_a_run_to_its_end_and_each_project_starts_as_its_needs_e
     for payments in coord_deployments(world, "Payments"):
         assert timedelta(0) <= payments.created - needs_done <= timedelta(seconds=WAIT_PACE.floor * 2)
     assert set(world.api_deployments().values()) == {1}
+
+
+def test_a_follower_learns_how_long_the_runs_tasks_take_from_those_that_ended(world: PromotionWorld) -> None:
+    run = world.promote().run
+    world.sim.clock.advance(timedelta(seconds=40))
+    run = advance_promptly(world.services, run.id).run
+    assert {s.project: s.status for s in run.steps}["Identity"] is StepStatus.SUCCEEDED
+    follower = Follower(world.services, FOLLOW_PACE)
+    before = world.services.octopus.request_count
+    assert follower.look({run.id: run}, watched_tasks(run)) == set()  # Catalog and Checkout still run
+    assert world.services.octopus.request_count - before == 1  # the ended task came in the same request
+    # Identity's task: queued 2 s, then 30 s (the simulator's default).
+    assert follower.durations == [timedelta(seconds=32)]

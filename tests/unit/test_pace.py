@@ -42,7 +42,8 @@ def test_the_wait_grows_with_the_age_of_the_youngest_task_within_bounds(ages, wa
 
 def test_a_typical_duration_adds_a_look_when_tasks_are_due_to_end() -> None:
     typical = timedelta(seconds=300)
-    assert next_look(NOW, [ago(298.0)], typical, PACE) == pytest.approx(2.0)  # instead of 10
+    # Half a floor after it is due, instead of 10 s later.
+    assert next_look(NOW, [ago(298.0)], typical, PACE) == pytest.approx(2.25)
     assert next_look(NOW, [ago(299.9)], typical, PACE) == pytest.approx(0.5)  # never below the floor
     assert next_look(NOW, [ago(310.0)], typical, PACE) == pytest.approx(10.0)  # overdue: by age again
     assert next_look(NOW, [ago(100.0)], typical, PACE) == pytest.approx(10.0)  # not due soon
