@@ -48,11 +48,11 @@ from coord.promotion.runner import runs
 from coord.settings import Settings, StorageTarget
 from coord.store import StoreError
 from tests.fixtures.smtp import DROP, SmtpServer, run_smtp_server
+from tests.fixtures.webhooks import HEADER, SECRET, WebhookReceiver
 from tests.octosim import SimServer, Simulator
 from tests.octosim.clock import ManualClock
 from tests.octosim.errors import SimulatorError
 from tests.soak.order import keys_of, order_violations
-from tests.soak.webhooks import HEADER, SECRET, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "scripts") not in sys.path:
