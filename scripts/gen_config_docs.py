@@ -105,7 +105,8 @@ SETTINGS: dict[str, SettingDoc] = {
         "not set: the webhook answers `401`",
     ),
     "COORD_TICK_SCHEDULE": SettingDoc(
-        "when the Functions host runs the `tick` timer function: NCRONTAB with seconds first, in UTC",
+        "when the Functions host runs the `tick` timer function: NCRONTAB with seconds first, in UTC; "
+        "a tick follows runs in flight until 5 seconds before the next",
         "`{value}` (every minute)",
         "tick_schedule",
     ),
