@@ -2,9 +2,10 @@
 
 Whoever learns of a deployment event in a run's target environment (the webhook route, a poll
 outside the tick, a follower) advances that run at once, under the run's lease. When another
-invocation holds the lease, the news is left as a poke on the run: the holder reads the poke
-after releasing the lease and goes round again when one came meanwhile, so news that arrives
-during an advance is never left for the next tick. The timer's tick remains the safety net.
+invocation holds the lease, a webhook or poll leaves its news as a poke on the run (a follower
+just looks again): the holder reads the poke after releasing the lease and goes round again when
+one came meanwhile, so news that arrives during an advance is never left for the next tick. The
+timer's tick remains the safety net.
 
 A deployment being queued or starting changes no decision, so those events advance a run only
 when an earlier advance ran out of time with deployments still to start (its poke says so);
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_BUDGET = 5.0
 # Rounds of one call: each takes up news that arrived while the previous one ran.
 _ROUNDS = 5
-
 
 WEBHOOK = "webhook"
 POLL = "poll"
