@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from coord.alldeployed.job import notify_all_deployed
@@ -17,6 +18,7 @@ from coord.feed.poller import PollReport
 from coord.feed.service import poll
 from coord.octopus import OctopusError
 from coord.promotion.jobs import advance_active_runs, run_due_promotions
+from coord.promotion.watch import follow_after_tick
 from coord.report.job import send_due_report
 from coord.store import StoreError
 
@@ -55,12 +57,13 @@ class TickReport:
 T = TypeVar("T")
 
 
-def tick(services: Services) -> TickReport:
-    """One heartbeat: everything the timer function does.
+def tick(services: Services, *, follow: bool = False) -> TickReport:
+    """One heartbeat: everything the timer function does; `follow` then follows runs in flight.
 
     Each step runs even when an earlier one could not reach Octopus or storage, so the tick does
     whatever it still can; what failed is listed in `failures` and the caller fails the invocation.
     """
+    started = services.clock.now()
     report = TickReport()
     polled = _step(report, "poll", lambda: poll(services))
     if polled is not None:
@@ -84,7 +87,18 @@ def tick(services: Services) -> TickReport:
     if daily:
         report.notes.append(daily)
     report.notes += _step(report, "send mail", lambda: deliver_mail(services)) or []
+    if follow and not report.failures:
+        # Not while Octopus or storage is unreachable: the next tick tries again.
+        report.notes += _step(report, "follow runs", lambda: follow_runs(services, started)) or []
     return report
+
+
+def follow_runs(services: Services, started: datetime) -> list[str]:
+    """Follow runs with deployments in flight until shortly before the next tick; mail what ended."""
+    notes = follow_after_tick(services, started)
+    if notes:
+        notes += deliver_mail(services)
+    return notes
 
 
 def _step(report: TickReport, name: str, work: Callable[[], T]) -> T | None:

@@ -18,6 +18,7 @@ _PARTITION = "catalogue"
 # Rows that are not names (load() and refresh() leave them alone).
 _MISS_ROW = "meta|refreshed-on-miss"
 _CHANGES_ROW = "meta|changes-seen"
+_SPACE = "space"  # one row, `space|<id>`: the space the names belong to
 _KINDS: dict[str, type[Any]] = {"project": ProjectInfo, "environment": EnvironmentInfo, "tenant": TenantInfo}
 
 
@@ -30,12 +31,18 @@ class NameCatalogue:
     def load(self) -> Catalogue:
         """The stored catalogue (empty before the first refresh)."""
         found: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
+        space_id: str | None = None
         for entity in self._store.table("state").partition(_PARTITION):
             kind, _, item_id = str(entity["RowKey"]).partition("|")
             if kind in _KINDS:
                 found[kind][item_id] = _decode(kind, entity["Data"])
+            elif kind == _SPACE:
+                space_id = item_id
         return Catalogue(
-            projects=found["project"], environments=found["environment"], tenants=found["tenant"]
+            projects=found["project"],
+            environments=found["environment"],
+            tenants=found["tenant"],
+            space_id=space_id,
         )
 
     def refresh(self, fresh: Catalogue) -> int:
@@ -50,6 +57,8 @@ class NameCatalogue:
         ):
             for item_id, item in items.items():
                 wanted[f"{kind}|{item_id}"] = json.dumps(asdict(item), sort_keys=True)
+        if fresh.space_id:
+            wanted[f"{_SPACE}|{fresh.space_id}"] = ""
         ops: list[BatchOp] = [
             ("upsert", {"PartitionKey": _PARTITION, "RowKey": key, "Data": data}, None)
             for key, data in wanted.items()

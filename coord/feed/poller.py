@@ -169,6 +169,7 @@ class Poller:
                 )
                 for t in self._octopus.tenants()
             },
+            space_id=self._octopus.space_id,
         )
         self._names.refresh(catalogue)
         return catalogue

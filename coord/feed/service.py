@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from coord.feed.events import DeploymentEvent
+from coord.feed.freshness import record_poll
 from coord.feed.status import StatusView, build_status
 from coord.octopus import OctopusError
 from coord.store import StoreError
@@ -55,8 +56,13 @@ def poll(services: Services) -> PollReport | None:
             held[0] = renew_lease(leases, held[0], POLL_LEASE_TTL, moment)
 
     try:
-        report = services.poller.poll(now, heartbeat=keep_lease)
+        try:
+            report = services.poller.poll(now, heartbeat=keep_lease)
+        except OctopusError as exc:
+            record_poll(leases, now, str(exc))  # the status page says the data is getting old, and why
+            raise
         report.webhook_backlog = drain_inbox(services)
+        record_poll(leases, now)
     finally:
         try:
             release_lease(leases, held[0])

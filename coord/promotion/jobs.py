@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError
 from coord.promotion.errors import PromotionError, RunConflict
-from coord.promotion.runner import advance_run, runs
+from coord.promotion.events import advance_promptly
+from coord.promotion.runner import runs
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.store import ORPHAN_AFTER
 from coord.schedules.cron import MISSED_SLOT_GRACE, Slot, classify_missed, due_slots, in_deny_window
@@ -166,7 +167,8 @@ def advance_active_runs(
                 store.drop_index(key, run_id)
             continue
         try:
-            after = advance_run(services, run_id, fresh=fresh)
+            # Promptly: news a webhook leaves while this advance holds the lease is taken up too.
+            after = advance_promptly(services, run_id, fresh=fresh).run
         except OctopusError as exc:
             notes.append(f"run {run_id}: waiting for Octopus ({exc})")
             if failures is not None:

@@ -187,6 +187,7 @@ class Run:
     deadline: datetime | None = None  # `timeout` after creation: past it the run ends TimedOut
     # project -> (dependency id, dependency name, constraint) of coord.yaml's `"Checkout >= 3.2"`
     constraints: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
+    requested_by: str = ""  # who started an ad-hoc run: the HTTP caller's name, "HTTP" or "CLI"
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

@@ -84,15 +84,20 @@ def resolve_request(request: PromotionRequest, catalogue: Catalogue) -> dict[str
 def releases_to_check(
     request: PromotionRequest, catalogue: Catalogue, cells: Iterable[MatrixCell]
 ) -> set[str]:
-    """Releases whose deployment template the planner needs (those it may deploy)."""
+    """Releases whose deployment template the planner needs: those it would deploy if Octopus allows.
+
+    A release already current in `to`, or older than what `to` has, is decided without one.
+    """
     table = _cells(cells)
     ids = resolve_request(request, catalogue)
+    # Decided with no template at all, exactly the releases only a template could allow come out blocked.
+    world = _World(request, catalogue, table, ids, {}, "", "")
     found = set()
     for name in _selected(request):
         for tenant_id in _tenants(catalogue, ids[name], request.target_id):
-            source = table.get((ids[name], request.source_id, tenant_id))
-            if source is not None and source.last_success is not None:
-                found.add(source.last_success.release_id)
+            step = world.decide(name, tenant_id)
+            if step.decision is Decision.BLOCKED and step.release_id is not None:
+                found.add(step.release_id)
     return found
 
 

@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,10 @@ class AdvanceStopped(Exception):
     """Octopus could not be reached mid-advance; the next advance carries on from the stored state."""
 
 
+class BudgetSpent(AdvanceStopped):
+    """The caller's time budget ran out before the next deployment; the next advance starts it."""
+
+
 def holder_name() -> str:
     """Who holds a run's lease: host, process and thread, enough to find a stuck holder in the logs."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -62,7 +67,9 @@ def runs(services: Services) -> RunStore:
     return RunStore(services.store.table(RUNS_TABLE))
 
 
-def advance_run(services: Services, run_id: str, *, fresh: bool = False) -> Run | None:
+def advance_run(
+    services: Services, run_id: str, *, fresh: bool = False, deadline: float | None = None
+) -> Run | None:
     """Advance a run as far as it can go now; the run as stored afterwards (None if unknown).
 
     `fresh`: the caller's poll has just brought the matrix up to date, so the decisions made
@@ -70,12 +77,24 @@ def advance_run(services: Services, run_id: str, *, fresh: bool = False) -> Run 
     holds the run's lease this does nothing and returns the stored run. When Octopus could not
     be reached, the progress made is kept and the OctopusError is raised once the lease is free.
     """
+    return try_advance_run(services, run_id, fresh=fresh, deadline=deadline)[1]
+
+
+def try_advance_run(
+    services: Services, run_id: str, *, fresh: bool = False, deadline: float | None = None
+) -> tuple[bool, Run | None]:
+    """Advance a run under its lease: (whether this call held the lease, the run as stored after).
+
+    `deadline` (a `time.monotonic()` value) bounds the advance: no deployment is started after
+    it, so a caller that must answer in time (the webhook) leaves the rest to the next advance.
+    Octopus trouble is raised as in `advance_run`.
+    """
     store = runs(services)
     lease = acquire_lease(store.table, f"run:{run_id}", holder_name(), LEASE_TTL, services.clock.now())
     if lease is None:
         stored = store.load(run_id)
-        return stored.run if stored else None
-    runner = _Runner(services, store, lease, fresh=fresh)
+        return False, stored.run if stored else None
+    runner = _Runner(services, store, lease, fresh=fresh, deadline=deadline)
     try:
         run = runner.advance(run_id)
     finally:
@@ -85,7 +104,7 @@ def advance_run(services: Services, run_id: str, *, fresh: bool = False) -> Run 
             log.warning("could not release the lease of run %s; it expires by itself", run_id)
     if runner.stopped is not None:
         raise runner.stopped
-    return run
+    return True, run
 
 
 @dataclass
@@ -94,6 +113,7 @@ class _Runner:
     store: RunStore
     lease: Lease
     fresh: bool = False
+    deadline: float | None = None
     stopped: OctopusError | None = None
     cells: Cells = field(default_factory=dict)
 
@@ -111,6 +131,8 @@ class _Runner:
                 for _ in range(_PASSES):
                     if not self._apply(stored):
                         break
+        except BudgetSpent:
+            log.info("run %s: time budget spent; the next advance starts the rest", run_id)
         except AdvanceStopped as exc:
             log.warning("run %s paused until the next advance: %s", run_id, exc)
             self.stopped = exc.__cause__ if isinstance(exc.__cause__, OctopusError) else None
@@ -330,6 +352,8 @@ class _Runner:
             )
 
     def _keep_lease(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise BudgetSpent
         now = self.services.clock.now()
         if self.lease.expires_at - now < LEASE_TTL / 2:
             self.lease = renew_lease(self.store.table, self.lease, LEASE_TTL, now)
@@ -340,7 +364,7 @@ class _Runner:
         """One outcome email per run (insert-only under its key), then free the group's target."""
         run = stored.run
         if not run.email_queued:
-            message = outcome_message(run, self.services.config)
+            message = outcome_message(run, self.services.config, self.services.links())
             if message is not None:
                 self.services.outbox.enqueue(message)
             self.store.save_run(stored, run.evolve(email_queued=True))

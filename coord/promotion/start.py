@@ -15,7 +15,7 @@ from coord.config.models import DEFAULT_RUN_TIMEOUT
 from coord.feed import service as feed_service
 from coord.octopus import OctopusError
 from coord.promotion.errors import UnknownName
-from coord.promotion.fresh import allowed_targets
+from coord.promotion.events import advance_after_poll, advance_promptly
 from coord.promotion.model import Run, Window
 from coord.promotion.planner import (
     Plan,
@@ -24,7 +24,8 @@ from coord.promotion.planner import (
     plan_promotion,
     releases_to_check,
 )
-from coord.promotion.runner import advance_run, runs
+from coord.promotion.runner import runs
+from coord.promotion.templates import read_allowed
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
@@ -47,6 +48,7 @@ class StartCommand:
     trigger: str = "ad hoc"
     promotion: str | None = None  # the `promotions` entry that scheduled it
     timeout: timedelta | None = None  # default: the promotions entry's, else 6 hours
+    requested_by: str = ""  # who asked for an ad-hoc run
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +76,8 @@ def start_run(
 
     With `poll`, Octopus is polled first; `fresh` says the caller's own poll just caught up.
     """
+    report = feed_service.poll(services) if poll else None
     if poll:
-        report = feed_service.poll(services)
         fresh = report is not None and report.caught_up
     config = services.config
     group = config.groups.get(command.group)
@@ -104,9 +106,7 @@ def start_run(
     cells = services.repo.matrix()
     try:
         wanted = releases_to_check(request, catalogue, cells)
-        allowed = {
-            release_id: allowed_targets(services.octopus, release_id, target.id) for release_id in wanted
-        }
+        allowed = read_allowed(services.octopus, wanted, target.id)
         plan = plan_promotion(request, catalogue, cells, allowed)
     except PlanError as exc:
         raise UnknownName(str(exc)) from exc
@@ -127,8 +127,10 @@ def start_run(
         group_project_ids=plan.group_project_ids,
         dependencies=plan.dependencies,
         max_parallel=request.max_parallel,
-        promotion=entry.name if entry else None,
+        # The entry lends an ad-hoc run its settings, not its name: only a scheduled run is "evening".
+        promotion=entry.name if entry and command.promotion else None,
         trigger=command.trigger,
+        requested_by=command.requested_by,
         zone=config.timezone,
         windows=tuple(Window(w.schedule, w.duration) for w in entry.windows) if entry else (),
         deadline=now + timeout,
@@ -141,9 +143,11 @@ def start_run(
     log.info("promotion run %s created: %s %s -> %s", run.id, run.group, run.source, run.target)
     if advance:
         try:
-            run = advance_run(services, run.id, fresh=fresh) or run
+            # The first wave starts in this request; news arriving meanwhile is taken up too.
+            run = advance_promptly(services, run.id, fresh=fresh).run or run
         except OctopusError as exc:
             log.warning("run %s will go on at the next tick: %s", run.id, exc)
+    advance_after_poll(services, report, skip={run.id})
     return Started(plan, run)
 
 

@@ -58,6 +58,7 @@ def run_document(run: Run) -> dict[str, Any]:
         "max_parallel": run.max_parallel,
         "promotion": run.promotion,
         "trigger": run.trigger,
+        "requested_by": run.requested_by or None,
         "created": _time(run.created),
         "started": _time(run.started),
         "finished": _time(run.finished),

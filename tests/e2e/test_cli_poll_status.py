@@ -61,6 +61,13 @@ def test_poll_then_status_shows_the_worlds_latest_deployments(
         run(octosim, azurite_connection_string, table_prefix, config, "status", "--all", "--json").stdout
     )
     assert {p["name"] for p in everything["projects"]} >= {"Identity", "Catalog", "Checkout", "Payments"}
+    page = tmp_path / "status.html"
+    written = run(octosim, azurite_connection_string, table_prefix, config, "status", "--html", str(page))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.strip() == f"wrote {page}"
+    html = page.read_text(encoding="utf-8")
+    assert "coord status" in html and "Octopus was last polled" in html and "No lock is held." in html
+    assert "/app#/Spaces-1/projects/" in html  # each version links to its deployment in Octopus
 
 
 def test_tick_polls_and_says_what_it_did(

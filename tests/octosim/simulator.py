@@ -987,6 +987,8 @@ class Simulator:
         duplicate_rate: float = 0.0,
         out_of_order: bool = False,
         timeout: str = "00:00:10",
+        late_rate: float = 0.0,
+        late_by: timedelta | float = 60.0,
     ) -> str:
         """Add a webhook subscription; each matching event is POSTed to `url`."""
         with self.lock:
@@ -1004,6 +1006,8 @@ class Simulator:
                 False,
                 duplicate_rate,
                 out_of_order,
+                late_rate,
+                late_by.total_seconds() if isinstance(late_by, timedelta) else float(late_by),
             )
             self.subscriptions[sub.id] = sub
             return sub.id

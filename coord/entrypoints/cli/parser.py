@@ -98,11 +98,12 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord tick
         python -m coord tick --now 2026-03-29T01:30:00Z   # as if it were that time
+        python -m coord tick --follow                     # as the timer function runs it
         """,
     ),
     (
         "poll",
-        "poll Octopus and update the stored state only",
+        "poll Octopus and update the stored state (and advance the promotion runs it brings news of)",
         """
         python -m coord poll
         """,
@@ -130,6 +131,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord status
         python -m coord status --all --json
+        python -m coord status --html status.html
         """,
     ),
     (
@@ -196,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
         )
 
+    sub["tick"].add_argument(
+        "--follow",
+        action="store_true",
+        help="then follow runs with deployments in flight until shortly before the next tick of "
+        "COORD_TICK_SCHEDULE, as the timer function does",
+    )
+
     promote = sub["promote"]
     promote.add_argument("group", metavar="GROUP", help="a group under `groups` in coord.yaml")
     promote.add_argument(
@@ -237,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub["status"]
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.add_argument("--all", action="store_true", help="every project of the space, not only the groups'")
+    status.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the status page (groups, running promotions, held locks, age of the data) here",
+    )
 
     lock = sub["lock"]
     lock.add_argument("name", metavar="NAME", help="lock name")

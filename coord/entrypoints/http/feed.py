@@ -8,6 +8,7 @@ from coord.entrypoints.http.problems import BadRequest, Unauthorized, Unavailabl
 from coord.entrypoints.http.webhook import parse_webhook, secret_matches
 from coord.feed import service as feed_service
 from coord.octopus import OctopusError
+from coord.promotion.events import advance_for_event
 from coord.store import StoreError
 
 
@@ -37,9 +38,19 @@ def octopus_events(request: Request, services: Services) -> Response:
         raise Unavailable(f"the state store did not answer: {exc}") from None
     except OctopusError as exc:  # pragma: no cover - record_webhook_event keeps these for the next poll
         raise Unavailable(str(exc)) from None
+    # A new event advances the runs it concerns within a time budget, well inside Octopus's
+    # 10 s webhook timeout; a duplicate delivery leaves that to the first one.
+    advanced = advance_for_event(services, event) if new else []
     detail = "recorded" if new else "already recorded (duplicate delivery)"
     return json_response(
-        {"recorded": new, "event": event.event_id, "deployment": event.deployment_id, "detail": detail}, 202
+        {
+            "recorded": new,
+            "event": event.event_id,
+            "deployment": event.deployment_id,
+            "detail": detail,
+            "advanced": advanced,
+        },
+        202,
     )
 
 
