@@ -15,14 +15,20 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 @app.timer_trigger(schedule="%COORD_TICK_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def tick(timer: func.TimerRequest) -> None:
-    """The heartbeat: poll Octopus, run what is due, send what is pending."""
+    """The heartbeat: poll Octopus, run what is due, send what is pending, follow runs in flight.
+
+    A tick that could not reach Octopus or storage, or whose API key was refused, does what it
+    still can and then raises, so the invocation shows as failed in Azure's monitoring.
+    """
     from coord import heartbeat
     from coord.bootstrap import shared_services
 
     if timer.past_due:
         logging.info("tick is running late; catching up")
-    report = heartbeat.tick(shared_services())
+    report = heartbeat.tick(shared_services(), follow=True)
     logging.info("tick: %s", report.summary())
+    if report.failed:
+        raise heartbeat.TickFailed("; ".join(report.failures))
 
 
 @app.route(route="promotions", methods=["POST"])
@@ -45,8 +51,14 @@ def cancel_promotion(req: func.HttpRequest) -> func.HttpResponse:
 
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
-    """GET /api/status: the current matrix as JSON."""
-    return _serve("coord.entrypoints.http.feed:status", req)
+    """GET /api/status: the current matrix as JSON, or the live status page with Accept: text/html."""
+    return _serve("coord.entrypoints.http.statuspage:status", req)
+
+
+@app.route(route="status.html", methods=["GET"])
+def status_page(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/status.html: the live status page."""
+    return _serve("coord.entrypoints.http.statuspage:status_html", req)
 
 
 @app.route(route="octopus/events", methods=["POST"])

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from coord.clock import Clock, SystemClock
 from coord.config import CoordConfig, load_config
+from coord.domain.links import Links
 from coord.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from coord.domain.catalogue import Catalogue
     from coord.feed.names import NameCatalogue
     from coord.feed.poller import Poller
     from coord.feed.repository import DeploymentRepository
@@ -116,6 +118,11 @@ class Services:
             retry=RetryPolicy(attempts=1, timeout=QUICK_OCTOPUS_SECONDS),
             timeout=httpx.Timeout(QUICK_OCTOPUS_SECONDS),
         )
+
+    def links(self, catalogue: Catalogue | None = None) -> Links:
+        """Where readers click: Octopus's web app in this space, and coord's public URL."""
+        space_id = (catalogue or self.names.load()).space_id
+        return Links(self.settings.octopus_server_url, space_id, self.settings.public_url)
 
     def close(self) -> None:
         """Close network clients that were opened."""

@@ -43,6 +43,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "COORD_BACKFILL_DAYS",
     "COORD_WEBHOOK_SECRET",
     "COORD_TICK_SCHEDULE",
+    "COORD_PUBLIC_URL",
 )
 SECRET_NAMES = frozenset(
     {"OCTOPUS_API_KEY", "SMTP_PASSWORD", "ACS_EMAIL_CONNECTION_STRING", "COORD_WEBHOOK_SECRET"}
@@ -113,6 +114,11 @@ class Settings:
     backfill_days: int = 7
     webhook_secret: SecretStr | None = None
     tick_schedule: str = "0 * * * * *"
+    # Where readers reach coord's HTTP functions, for links in emails and pages; None: no such links.
+    public_url: str | None = None
+    # App Service authentication is on (WEBSITE_AUTH_ENABLED=True, as Microsoft.Identity.Web reads it): only
+    # then is X-MS-CLIENT-PRINCIPAL-NAME set by the platform rather than by whoever sent the request.
+    caller_identity: bool = False
 
     @property
     def mail_kind(self) -> MailKind | None:
@@ -191,6 +197,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, need: Iterable[Ne
         backfill_days=reader.integer("COORD_BACKFILL_DAYS", 7, 0, 3650, "a whole number of days"),
         webhook_secret=reader.secret("COORD_WEBHOOK_SECRET"),
         tick_schedule=reader.tick_schedule(),
+        public_url=reader.public_url(),
+        caller_identity=env.get("WEBSITE_AUTH_ENABLED", "").casefold() == "true",
     )
     if "SMTP_USERNAME" in env and "SMTP_PASSWORD" not in env:
         reader.problems.append("SMTP_PASSWORD: required when SMTP_USERNAME is set")
@@ -245,6 +253,15 @@ class _Reader:
             self.problems.append(f"{name}: expected {what}, got {value!r}")
             return default
         return number
+
+    def public_url(self) -> str | None:
+        # App Service sets WEBSITE_HOSTNAME to the app's default host name (Microsoft Learn, "Environment
+        # variables and app settings reference"); COORD_PUBLIC_URL wins, for a custom domain or a gateway.
+        explicit = self.url("COORD_PUBLIC_URL")
+        if explicit is not None or "COORD_PUBLIC_URL" in self.env:
+            return explicit
+        host = self.env.get("WEBSITE_HOSTNAME")
+        return f"https://{host}" if host and re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", host) else None
 
     def table_prefix(self) -> str:
         value = self.env.get("COORD_TABLE_PREFIX", "coord")

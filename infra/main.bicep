@@ -74,8 +74,13 @@ param octopusApiKey string = ''
 
 @secure()
 @minLength(12)
-@description('Value Octopus subscriptions send in the X-Coord-Secret header. azd generates it once and reads it back from Key Vault on later runs (main.parameters.json).')
-param webhookSecret string
+@description('Value Octopus subscriptions send in the X-Coord-Secret header. A new GUID on every run, but written to Key Vault only when this azd environment has not provisioned the vault yet (provisionedKeyVaultName), so it is made once and kept.')
+param webhookSecret string = newGuid()
+
+// Provisioning reads nothing from Key Vault: a colleague or a pipeline without a Key Vault data role can
+// run `azd provision` against an existing environment (docs/deploy.md, "Roles the deployer needs").
+@description('The vault an earlier provision of this azd environment created (azd keeps the AZURE_KEY_VAULT_NAME output); empty on the first provision.')
+param provisionedKeyVaultName string = ''
 
 @description('NCRONTAB schedule (six fields, UTC) of the tick timer (COORD_TICK_SCHEDULE).')
 param tickSchedule string = '0 * * * * *'
@@ -101,6 +106,24 @@ param instanceMemoryMB int = 2048
 @description('Most instances the app may scale out to.')
 param maximumInstanceCount int = 40
 
+@minLength(3)
+@description('Email addresses, comma-separated, that Azure Monitor writes to when the tick keeps failing or stops running: the operators, usually those of notify.promotions.to in coord.yaml.')
+param alertEmails string
+
+// The aggregation periods the portal offers for log search alerts, from 15 minutes up.
+@allowed([
+  15
+  30
+  45
+  60
+  120
+  180
+  240
+  360
+])
+@description('Minutes without a successful tick before the operators are emailed; at least three intervals of tickSchedule.')
+param alertAfterMinutes int = 15
+
 @description('Where Communication Services keeps email data at rest, e.g. United States, Europe, UK.')
 param emailDataLocation string = 'United States'
 
@@ -118,11 +141,12 @@ var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}coord-${resourceToken}'
 // The deployment container holds the zip package azd uploads (Flex Consumption deploys from blob).
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
-// Names of the Key Vault secrets; main.parameters.json names the webhook one too.
+// Names of the Key Vault secrets; docs/deploy.md names them in its commands.
 var octopusApiKeySecretName = 'octopus-api-key'
 var webhookSecretName = 'coord-webhook-secret'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags
@@ -150,6 +174,22 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    actionGroupName: '${abbrs.insightsActionGroups}coord-${resourceToken}'
+    ruleNamePrefix: '${abbrs.insightsScheduledQueryRules}coord-${resourceToken}-'
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmails: alertEmails
+    windowMinutes: alertAfterMinutes
+    // The timer function of function_app.py; tests/infra/test_alerts.py holds the two together.
+    functionName: 'tick'
+  }
+}
+
 module storage 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -165,7 +205,7 @@ module keyVault 'app/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
   params: {
-    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    name: keyVaultName
     location: location
     tags: tags
     purgeProtection: keyVaultPurgeProtection
@@ -173,6 +213,7 @@ module keyVault 'app/keyvault.bicep' = {
     octopusApiKey: octopusApiKey
     webhookSecretName: webhookSecretName
     webhookSecret: webhookSecret
+    writeWebhookSecret: provisionedKeyVaultName != keyVaultName
   }
 }
 
@@ -211,7 +252,6 @@ module functionApp 'app/function-app.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     blobEndpoint: storage.outputs.blobEndpoint
-    queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName

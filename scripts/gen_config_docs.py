@@ -18,6 +18,7 @@ import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,9 +106,16 @@ SETTINGS: dict[str, SettingDoc] = {
         "not set: the webhook answers `401`",
     ),
     "COORD_TICK_SCHEDULE": SettingDoc(
-        "when the Functions host runs the `tick` timer function: NCRONTAB with seconds first, in UTC",
+        "when the Functions host runs the `tick` timer function: NCRONTAB with seconds first, in UTC; "
+        "a tick follows runs in flight until 5 seconds before the next",
         "`{value}` (every minute)",
         "tick_schedule",
+    ),
+    "COORD_PUBLIC_URL": SettingDoc(
+        "the address readers reach coord's HTTP functions at, e.g. `https://coord.example.com`: emails, "
+        "the report and the status page link each promotion run to its `GET /api/promotions/{id}`",
+        "`https://` and the Function App's host name (`WEBSITE_HOSTNAME`) in Azure; elsewhere not set: "
+        "no links to runs",
     ),
 }
 
@@ -257,6 +265,8 @@ def render_default(info: FieldInfo) -> str:
         return "`{}`" if isinstance(value, dict) else "`[]`"
     if info.default is None:
         return "not set"
+    if isinstance(info.default, timedelta):
+        return f"`{fields.format_duration(info.default)}`"
     return f"`{info.default}`"
 
 

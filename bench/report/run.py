@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
+from coord.domain.links import Links
 from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
 from coord.report.build import build_report
 from coord.report.model import day_bounds
@@ -32,6 +33,8 @@ from coord.report.render import render_report
 
 DAY = date(2026, 11, 26)
 GENERATED = datetime(2026, 11, 27, 7, tzinfo=UTC)
+# An installation's links: every deployment, release and task links into Octopus, as in production.
+LINKS = Links("https://octopus.example.com", "Spaces-1", "https://coord.example.com")
 ZONE = ZoneInfo("Europe/London")
 OUTCOMES = [
     (TaskState.SUCCESS, 0.93),
@@ -166,7 +169,7 @@ def main() -> None:
             DAY, ZONE, records, matrix, catalogue, [], [], generated_at=GENERATED, groups=groups
         )
         built = time.perf_counter()
-        subject, html, text = render_report(model)
+        subject, html, text = render_report(model, LINKS)
         rendered = time.perf_counter()
         timings.append((built - began, rendered - built))
     build_s = min(t[0] for t in timings)
@@ -175,7 +178,7 @@ def main() -> None:
     del model, html, text
     tracemalloc.start()
     model = build_report(DAY, ZONE, records, matrix, catalogue, [], [], generated_at=GENERATED, groups=groups)
-    subject, html, text = render_report(model)
+    subject, html, text = render_report(model, LINKS)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = _rss_mib()

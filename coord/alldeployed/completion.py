@@ -21,7 +21,7 @@ from datetime import datetime
 
 from coord.config import CoordConfig
 from coord.domain.catalogue import Catalogue, ProjectInfo
-from coord.domain.records import DeploymentRecord, MatrixCell
+from coord.domain.records import DeploymentRecord, MatrixCell, RunOrigin, run_origin
 
 KEY_PREFIX = "all-deployed"
 
@@ -38,6 +38,7 @@ class CompletedEntry:
     deployment_id: str
     completed: datetime | None
     deployed_by: str
+    origin: RunOrigin | None = None  # the promotion run that deployed it, when coord did
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,28 @@ class Completion:
         """When the last project of the set finished: the moment the group became complete."""
         times = [e.completed for e in self.entries if e.completed is not None]
         return max(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An entry that differs from the set announced before, and the version it replaced."""
+
+    entry: CompletedEntry
+    previous: str | None  # None: the project (or tenant) was not in the set announced before
+
+
+Announced = dict[tuple[str, str | None], str]  # (project id, tenant id) -> version
+
+
+def changes_since(announced: Announced | None, completion: Completion) -> tuple[Change, ...]:
+    """What differs from the set last announced for this rule and environment; () when none was."""
+    if announced is None:
+        return ()
+    return tuple(
+        Change(entry, announced.get((entry.project_id, entry.tenant_id)))
+        for entry in completion.entries
+        if announced.get((entry.project_id, entry.tenant_id)) != entry.version
+    )
 
 
 def completion_keys(
@@ -132,4 +155,5 @@ def _entry(
         deployment_id=latest.deployment_id,
         completed=latest.completed_time,
         deployed_by=latest.deployed_by or "",
+        origin=run_origin(latest.comments),
     )

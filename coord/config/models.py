@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,9 @@ from coord.config.fields import (
     OctopusName,
     Zone,
 )
+
+# A promotion run still going after this long ends TimedOut and frees its group (interface.md).
+DEFAULT_RUN_TIMEOUT = timedelta(hours=6)
 
 
 class _Model(BaseModel):
@@ -85,6 +89,11 @@ class Promotion(_Model):
         default=None, ge=1, description="deployments at once within a run (default: no limit)"
     )
     windows: list[DenyWindow] = Field(default_factory=list, description="deny windows")
+    timeout: Duration = Field(
+        default=DEFAULT_RUN_TIMEOUT,
+        description="a run still going after this long ends TimedOut and frees the group (default 6h)",
+        json_schema_extra={"default": "6h"},
+    )
 
 
 class AllDeployedRule(_Model):

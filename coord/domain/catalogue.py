@@ -43,6 +43,7 @@ class Catalogue:
     projects: dict[str, ProjectInfo] = field(default_factory=dict)
     environments: dict[str, EnvironmentInfo] = field(default_factory=dict)
     tenants: dict[str, TenantInfo] = field(default_factory=dict)
+    space_id: str | None = None  # the space's id, for links into Octopus's web app
 
     def project(self, ref: str) -> ProjectInfo | None:
         """A project by id, name or slug (case-insensitive)."""

@@ -8,9 +8,15 @@ snapshot, and a merge that learns nothing new reports "no change" so that nothin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
+
+# coord marks each deployment it creates with `[coord:<run id>/<step key>/<deploy|rollback>]` in the
+# deployment's Comments (coord/octopus/deployments.py; the key is Step.key_for): the run that made
+# it, and whether it was the run's deployment or its rollback.
+_RUN_MARKER = re.compile(r"\[coord:([^/\]\s]+)/[^\]\s]*/(deploy|rollback)\]")
 
 
 class TaskState(StrEnum):
@@ -85,6 +91,20 @@ class DeploymentRecord:
     def belongs_at(self) -> datetime:
         """The instant that decides a record's report day: when it finished, else when it was queued."""
         return self.completed_time or self.queue_time or self.created
+
+
+@dataclass(frozen=True, slots=True)
+class RunOrigin:
+    """The promotion run that created a deployment, and whether as a rollback."""
+
+    run_id: str
+    rollback: bool
+
+
+def run_origin(comments: str | None) -> RunOrigin | None:
+    """The run named by coord's marker in a deployment's Comments, or None for anyone else's deployment."""
+    found = _RUN_MARKER.search(comments or "")
+    return RunOrigin(found[1], found[2] == "rollback") if found else None
 
 
 _TASK_FIELDS = (

@@ -1,10 +1,14 @@
 """Release versions ordered as Octopus orders them, and constraints such as `>= 3.2, < 4` (pure).
 
-Octopus release versions are SemVer with up to four numeric parts (`1.2.3.4-beta.1+build`): missing
-parts count as 0, a prerelease sorts below its release, build metadata does not take part in ordering
-(OctopusDeploy/Versioning `OctopusVersion.CompareTo`). The `semver` library implements SemVer 2
-precedence but knows only three numbers, so the fourth (revision) is compared first here and the
-library decides everything after the numbers.
+coord accepts what Octopus accepts for a release version and orders versions with OctopusVersion,
+the comparer Octopus Server uses for releases since 2020.6 (`coord.domain.versioning`): up to four
+numbers with leading zeros ignored, a leading `v`, labels with or without dots (`-beta.1`,
+`-beta1`, `-beta-1`, `-07`), metadata ignored.
+
+Where the two comparers Octopus ships disagree (`1.0.0-beta-10` against `1.0.0-beta-9`: one label
+or two identifiers?) coord does not pretend to know: `compare_versions` says None. A release
+decision then falls back on when Octopus created the two releases (`order_releases`), and never
+deploys over a release whose order stays unknown.
 """
 
 from __future__ import annotations
@@ -13,83 +17,114 @@ import functools
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
-import semver
+from coord.domain.versioning import (
+    Parsed,
+    compare_octopus,
+    compare_semantic,
+    dotnet_int,
+    parse_octopus,
+    parse_semantic,
+)
+
+MAX_LENGTH = 349  # Octopus's limit on a release version (ReleaseResource.Version, octopus-api.md §3)
 
 
 class VersionError(ValueError):
     """A version or a version constraint that cannot be read."""
 
 
-# Octopus accepts an optional leading v and up to four numbers; the label and metadata follow SemVer.
-_VERSION = re.compile(
-    r"^[vV]?(?P<numbers>\d+(?:\.\d+){0,3})"
-    r"(?:-(?P<prerelease>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
-    r"(?:\+(?P<metadata>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
-)
-
-
 @functools.total_ordering
 @dataclass(frozen=True, eq=False)
 class ReleaseVersion:
-    """A release version as Octopus shows it, comparable with Octopus's ordering."""
+    """A release version as Octopus shows it; `<`, `==` and sorting follow OctopusVersion."""
 
     text: str
-    numbers: tuple[int, int, int, int]
-    prerelease: str | None = None
-    metadata: str | None = field(default=None)
+    octopus: Parsed
+    semantic: Parsed | None  # None where SemanticVersion refuses it (e.g. `V1.0`, `latest`)
+
+    @property
+    def numbers(self) -> tuple[int, int, int, int]:
+        """Major, minor, patch and revision; missing parts are 0."""
+        return self.octopus.numbers
 
     @property
     def is_prerelease(self) -> bool:
         """True for versions with a prerelease label such as `-beta.1`."""
-        return self.prerelease is not None
-
-    def _semver(self) -> semver.Version:
-        major, minor, patch, _ = self.numbers
-        return semver.Version(major, minor, patch, prerelease=self.prerelease)
-
-    def _compare(self, other: ReleaseVersion) -> int:
-        if self.numbers != other.numbers:
-            return -1 if self.numbers < other.numbers else 1
-        return self._semver().compare(other._semver())
+        return bool(self.octopus.label)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ReleaseVersion):
             return NotImplemented
-        return self._compare(other) == 0
+        return compare_octopus(self.octopus, other.octopus) == 0
 
     def __lt__(self, other: ReleaseVersion) -> bool:
         if not isinstance(other, ReleaseVersion):
             return NotImplemented
-        return self._compare(other) < 0
+        return compare_octopus(self.octopus, other.octopus) < 0
 
     def __hash__(self) -> int:
-        return hash((self.numbers, self.prerelease))
+        # Equal versions hash alike: `-07` and `-7`, `-Beta` and `-beta`, `1.2` and `1.2.0.0`.
+        label = tuple(dotnet_int(i) if dotnet_int(i) is not None else i.upper() for i in self.octopus.label)
+        return hash((self.octopus.numbers, label))
 
     def __str__(self) -> str:
         return self.text
 
 
 def parse_version(text: str) -> ReleaseVersion:
-    """Read a release version such as `3.2`, `1.2.3.4` or `2024.1.15-feature-x`; raise VersionError."""
+    """Read a release version as Octopus does (`3.2`, `v1.2.3.4`, `2020.05.03-07`); raise VersionError."""
     stripped = text.strip()
-    match = _VERSION.match(stripped)
-    if match is None:
-        msg = f"{text!r} is not a release version (expected SemVer with up to four numbers, e.g. 1.2.3)"
+    parsed = parse_octopus(stripped) if len(stripped) <= MAX_LENGTH else None
+    if parsed is None:
+        msg = (
+            f"{text!r} is not a release version Octopus accepts "
+            "(expected up to four numbers, an optional label and metadata, e.g. 1.2.3 or 2024.1.15-rc.1)"
+        )
         raise VersionError(msg)
-    parts = [int(part) for part in match["numbers"].split(".")]
-    parts += [0] * (4 - len(parts))
-    prerelease = match["prerelease"]
-    if prerelease is not None:
-        # SemVer 2 §9: numeric identifiers must not carry leading zeros, so `01` is not a label.
-        for identifier in prerelease.split("."):
-            if identifier.isdigit() and len(identifier) > 1 and identifier.startswith("0"):
-                msg = f"{text!r} is not a release version (numeric label {identifier!r} has a leading zero)"
-                raise VersionError(msg)
-    numbers = (parts[0], parts[1], parts[2], parts[3])
-    return ReleaseVersion(stripped, numbers, prerelease, match["metadata"])
+    return ReleaseVersion(stripped, parsed, parse_semantic(stripped))
+
+
+def compare_versions(a: ReleaseVersion, b: ReleaseVersion) -> int | None:
+    """-1, 0 or 1 by Octopus's order; None where Octopus's two comparers disagree on the pair."""
+    octopus = compare_octopus(a.octopus, b.octopus)
+    if a.semantic is not None and b.semantic is not None:
+        semantic = compare_semantic(a.semantic, b.semantic)
+        if semantic != octopus:
+            return None
+    return octopus
+
+
+class Order(StrEnum):
+    """How one release stands to another."""
+
+    NEWER = "newer"
+    OLDER = "older"
+    UNKNOWN = "unknown"
+
+
+def order_releases(
+    version: str, created: datetime | None, other_version: str, other_created: datetime | None
+) -> Order:
+    """Whether the release `version` (created at `created`) is newer or older than the other.
+
+    Versions decide where they can be ordered. Where they cannot (a string Octopus accepts that
+    coord cannot read, the two comparers disagreeing, or equal precedence such as `1.0` and
+    `1.0.0`), the release Octopus created later counts as newer; without both times, UNKNOWN.
+    """
+    try:
+        result = compare_versions(parse_version(version), parse_version(other_version))
+    except VersionError:
+        result = None
+    if result:
+        return Order.NEWER if result > 0 else Order.OLDER
+    if created is not None and other_created is not None and created != other_created:
+        return Order.NEWER if created > other_created else Order.OLDER
+    return Order.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -100,7 +135,7 @@ class Clause:
     version: ReleaseVersion
 
     def allows(self, version: ReleaseVersion) -> bool:
-        """Whether `version` satisfies this comparison."""
+        """Whether `version` satisfies this comparison, by Octopus's order."""
         compare = _OPERATORS[self.operator]
         return compare(version, self.version)
 
@@ -139,7 +174,7 @@ class VersionConstraint:
                 ops = ", ".join(_OPERATORS)
                 msg = f"{part.strip()!r} is not a version comparison (expected one of {ops} then a version)"
                 raise VersionError(msg)
-            clauses.append(Clause(match["op"], parse_version(match["version"])))
+            clauses.append(Clause(match["op"], _bound(match["version"])))
         return cls(tuple(clauses))
 
     def allows(self, version: ReleaseVersion | str) -> bool:
@@ -150,3 +185,12 @@ class VersionConstraint:
 
     def __str__(self) -> str:
         return ", ".join(str(clause) for clause in self.clauses)
+
+
+def _bound(text: str) -> ReleaseVersion:
+    # A bound must start with a number: `>= latest` would compare against 0.0.0.0-latest.
+    version = parse_version(text)
+    if not re.match(r"^[vV]?\d", version.text):
+        msg = f"{text!r} is not a version to compare with (expected a number first, e.g. 3.2 or v1.0)"
+        raise VersionError(msg)
+    return version

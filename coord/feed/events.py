@@ -41,6 +41,13 @@ def known_categories(listed: Iterable[str]) -> tuple[tuple[str, ...], tuple[str,
     )
 
 
+# Octopus audits every change to a project, environment or tenant as a `Modified` event regarding
+# it (https://octopus.com/docs/security/users-and-teams/auditing); reading them with the
+# deployment events lets the next poll pick up a rename without another request.
+NAME_CATEGORIES: tuple[str, ...] = ("Modified",)
+FEED_CATEGORIES: tuple[str, ...] = DEPLOYMENT_CATEGORIES + NAME_CATEGORIES
+_NAMED_DOCUMENTS = frozenset({"projects", "environments", "tenants"})
+
 OVERLAP = timedelta(minutes=5)
 # At most this many ids are remembered. Forgetting older ones after an extreme burst only
 # costs a second fetch of their deployments, which merge to no change: nothing is lost.
@@ -89,6 +96,13 @@ def deployment_event(
     )
 
 
+def names_changed(category: str, related_document_ids: Sequence[str]) -> bool:
+    """Whether an event says a project, environment or tenant changed (a rename, perhaps)."""
+    return category in NAME_CATEGORIES and any(
+        doc_id.partition("-")[0].lower() in _NAMED_DOCUMENTS for doc_id in related_document_ids
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class EventCursor:
     """How far the events feed has been read."""
@@ -112,14 +126,23 @@ def unseen(cursor: EventCursor | None, events: Iterable[DeploymentEvent]) -> lis
     return [e for e in events if e.event_id not in seen]
 
 
-def advance(cursor: EventCursor | None, start: datetime, events: Iterable[DeploymentEvent]) -> EventCursor:
-    """The cursor after `events` (read from `start` on) have been applied."""
-    events = list(events)
-    through = max([e.occurred for e in events], default=start)
+def advance(
+    cursor: EventCursor | None,
+    start: datetime,
+    events: Iterable[DeploymentEvent],
+    others: Iterable[tuple[str, datetime]] = (),
+) -> EventCursor:
+    """The cursor after `events` (read from `start` on) have been applied.
+
+    `others` are the (id, occurred) of the other events read with them (a project's `Modified`):
+    remembered too, so that counting the overlap (`rest_known`) still finds every event known.
+    """
+    seen = [(e.event_id, e.occurred) for e in events] + list(others)
+    through = max([occurred for _, occurred in seen], default=start)
     known = dict(cursor.recent) if cursor else {}
     if cursor is not None:
         through = max(through, cursor.through)
-    known.update((e.event_id, e.occurred) for e in events)
+    known.update(seen)
     horizon = through - OVERLAP
     inside = sorted(
         ((occurred, event_id) for event_id, occurred in known.items() if occurred >= horizon), reverse=True

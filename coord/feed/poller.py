@@ -24,6 +24,7 @@ from coord.domain.records import DeploymentRecord
 from coord.feed.dashboard import differing
 from coord.feed.events import (
     DEPLOYMENT_CATEGORIES,
+    NAME_CATEGORIES,
     EventCursor,
     advance,
     known_categories,
@@ -69,6 +70,9 @@ class PollReport:
     webhook_backlog: int = 0
     # The records this poll changed, in the order they were written.
     changed: list[DeploymentRecord] = field(default_factory=list)
+    # The newest `Occurred` of an event saying a project, environment or tenant changed.
+    names_changed: datetime | None = None
+    names_refreshed: bool = False
 
     @property
     def changed_deployment_ids(self) -> list[str]:
@@ -132,21 +136,23 @@ class Poller:
         progress = ReadProgress()
         batches = EventReader(
             self._octopus, first_page=self._options.first_page, catch_up_page=self._options.catch_up_page
-        ).batches(categories, cursor, start, lambda: self._timer() >= deadline, progress)
+        ).batches(categories + NAME_CATEGORIES, cursor, start, lambda: self._timer() >= deadline, progress)
         for events in batches:
             ids = self._fetcher.needed(unseen(cursor, events)) | refresh
             refresh = set()
             self._ingest(ids, inflight, report, cache)
-            moved = replace(advance(cursor, start, events), last_reconcile=reconciled_at)
+            moved = replace(advance(cursor, start, events, progress.others), last_reconcile=reconciled_at)
             cursor, etag = self._save(cursor, moved, etag)
             if heartbeat is not None:
                 heartbeat()
         self._ingest(refresh, inflight, report, cache)
         report.events_read += progress.events_read
         report.caught_up = progress.caught_up
+        report.names_changed = progress.names_changed
         if cursor is None or cursor.last_reconcile != reconciled_at:
             base = cursor or advance(None, start, [])
             cursor, etag = self._save(cursor, replace(base, last_reconcile=reconciled_at), etag)
+        self._follow_renames(report)
         report.cursor = cursor.through
         if failed is not None:
             raise failed
@@ -193,6 +199,19 @@ class Poller:
             self._ingest(missing, inflight, report, cache)
         report.reconciled = True
 
+    def _follow_renames(self, report: PollReport) -> None:
+        """Read the names again when the feed said one changed since they were last read for it."""
+        changed = report.names_changed
+        if changed is None:
+            return
+        seen = self._names.changes_seen()
+        if seen is not None and changed <= seen:
+            return  # an event of the overlap, already followed
+        if not report.reconciled:  # a reconciliation has just read them
+            self.refresh_names()
+        self._names.mark_changes_seen(changed)
+        report.names_refreshed = True
+
     def refresh_names(self) -> Catalogue:
         """Read the space's projects, environments and tenants into the stored catalogue."""
         catalogue = Catalogue(
@@ -209,6 +228,7 @@ class Poller:
                 )
                 for t in self._octopus.tenants()
             },
+            space_id=self._octopus.space_id,
         )
         self._names.refresh(catalogue)
         return catalogue

@@ -19,11 +19,11 @@ a catch-up stopped by the time budget resumes from there on the next poll.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from coord.feed.events import DeploymentEvent, EventCursor, deployment_event, rest_known
+from coord.feed.events import DeploymentEvent, EventCursor, deployment_event, names_changed, rest_known
 from coord.octopus import OctopusClient
 
 # `to` is exclusive and Octopus shows times to the millisecond: one more keeps the newest event.
@@ -32,10 +32,17 @@ _JUST_ABOVE = timedelta(milliseconds=1)
 
 @dataclass(slots=True)
 class ReadProgress:
-    """How far one poll's reading got: events returned, and whether it reached the newest."""
+    """How far one poll's reading got: events returned, and whether it reached the newest.
+
+    The feed is asked for `Modified` events too (renames, coord.feed.events.NAME_CATEGORIES):
+    `names_changed` is the newest that concerns a project, environment or tenant, and `others`
+    holds the (id, occurred) of every such non-deployment event of the batch last handed back.
+    """
 
     events_read: int = 0
     caught_up: bool = True
+    names_changed: datetime | None = None
+    others: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 class EventReader:
@@ -61,7 +68,7 @@ class EventReader:
         """
         first = self._octopus.events_page(categories=categories, since=start, skip=0, take=self._first_page)
         progress.events_read += len(first.Items)
-        newest = _deployment_events(first.Items)
+        newest = _deployment_events(first.Items, progress)
         total = first.TotalResults
         if not first.Items or not _more(first):
             yield newest[::-1]
@@ -107,7 +114,7 @@ class EventReader:
                 checked = True
                 continue
             checked = True
-            events = _deployment_events(page.Items)
+            events = _deployment_events(page.Items, progress)
             # Stop for time only once the cursor can move: the overlap alone may fill a page.
             moved = moved or through is None or any(e.occurred > through for e in events)
             yield events[::-1]
@@ -121,7 +128,7 @@ class EventReader:
             self._octopus.events(categories=categories, since=start, until=until, take=self._catch_up_page)
         )
         progress.events_read += len(events)
-        yield _deployment_events(events)[::-1]
+        yield _deployment_events(events, progress)[::-1]
 
 
 def _more(page: Any) -> bool:
@@ -130,10 +137,16 @@ def _more(page: Any) -> bool:
     return "Page.Next" in page.Links
 
 
-def _deployment_events(items: Sequence[Any]) -> list[DeploymentEvent]:
+def _deployment_events(items: Sequence[Any], progress: ReadProgress) -> list[DeploymentEvent]:
+    """The deployment events among `items`; the others are noted in `progress`."""
     events = []
+    progress.others = []
     for item in items:
         event = deployment_event(item.Id, item.Category, item.Occurred, item.RelatedDocumentIds or [])
         if event is not None:
             events.append(event)
+            continue
+        progress.others.append((item.Id, item.Occurred))
+        if names_changed(item.Category, item.RelatedDocumentIds or ()):
+            progress.names_changed = max(progress.names_changed or item.Occurred, item.Occurred)
     return events

@@ -235,6 +235,11 @@ class DeploymentRepository:
         """Every cell of the current matrix."""
         return [_decode_cell(e) for e in self._matrix.partition(_MATRIX)]
 
+    def cell(self, project_id: str, environment_id: str, tenant_id: str | None) -> MatrixCell | None:
+        """One cell of the matrix (a point read), or None before its first deployment."""
+        entity = self._matrix.get("matrix", codec.matrix_row_key(project_id, environment_id, tenant_id))
+        return codec.cell_from_json(entity["Cell"]) if entity is not None else None
+
     def records_between(self, start: datetime, end: datetime) -> list[DeploymentRecord]:
         """Deployments that belong to [start, end): finished then, or still running and queued then.
 

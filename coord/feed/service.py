@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from coord.feed.events import DeploymentEvent
+from coord.feed.freshness import record_poll
 from coord.feed.status import StatusView, build_status
 from coord.octopus import OctopusError
 from coord.store import StoreError
@@ -21,6 +23,7 @@ from coord.store.leases import acquire_lease, release_lease, renew_lease
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
+    from coord.domain.catalogue import Catalogue
     from coord.feed.poller import PollReport
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,13 @@ def poll(services: Services) -> PollReport | None:
             held[0] = renew_lease(leases, held[0], POLL_LEASE_TTL, moment)
 
     try:
-        report = services.poller.poll(now, heartbeat=keep_lease)
+        try:
+            report = services.poller.poll(now, heartbeat=keep_lease)
+        except OctopusError as exc:
+            record_poll(leases, now, str(exc))  # the status page says the data is getting old, and why
+            raise
         report.webhook_backlog = drain_inbox(services)
+        record_poll(leases, now)
     finally:
         try:
             release_lease(leases, held[0])
@@ -112,10 +120,45 @@ def drain_inbox(services: Services) -> int:
 def status(services: Services, *, all_projects: bool = False) -> StatusView:
     """The current matrix of the configured groups' projects (or of the whole space)."""
     groups = {name: group.projects for name, group in services.config.groups.items()}
+    names = catalogue_for(services, projects=[p for projects in groups.values() for p in projects])
     return build_status(
         services.repo.matrix(),
-        services.names.load(),
+        names,
         groups,
         services.clock.now(),
         all_projects=all_projects,
     )
+
+
+# A name that does not resolve refreshes the names at most this often (status pages, gates and
+# ticks ask often; a name that is simply wrong must not cost three Octopus requests each time).
+REFRESH_ON_MISS_EVERY = timedelta(minutes=1)
+
+
+def catalogue_for(
+    services: Services,
+    *,
+    projects: Iterable[str] = (),
+    environments: Iterable[str] = (),
+    min_age: timedelta = REFRESH_ON_MISS_EVERY,
+) -> Catalogue:
+    """The space's names, refreshed from Octopus first when one of these names does not resolve.
+
+    Ids are what coord stores; names are how people and coord.yaml say them. A project or
+    environment renamed in Octopus resolves only after the names are read again, so a miss
+    reads them once (unless they were read on a miss less than `min_age` ago) before the
+    caller reports the name as unknown.
+    """
+    catalogue = services.names.load()
+    missing = [p for p in projects if catalogue.project(p) is None]
+    missing += [e for e in environments if catalogue.environment(e) is None]
+    if not missing and catalogue.projects and catalogue.environments:
+        return catalogue
+    now = services.clock.now()
+    last = services.names.refreshed_on_miss()
+    if last is not None and now - last < min_age and catalogue.projects:
+        return catalogue
+    log.info("names not in the stored catalogue (%s); reading them from Octopus", ", ".join(missing))
+    fresh = services.poller.refresh_names()
+    services.names.mark_refreshed_on_miss(now)
+    return fresh

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from coord.domain.catalogue import Catalogue
 from coord.domain.records import MatrixCell, TaskState
+
+# With the default tick every minute, data this old means polls have failed or stopped for a while.
+STALE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class PollFreshness:
+    """The last poll attempt, the last one that worked, and the error of the last one that did not."""
+
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    error: str = ""
+
+    def stale(self, now: datetime) -> bool:
+        """Whether the data is older than STALE_AFTER (or no poll has worked yet)."""
+        return self.last_success is None or now - self.last_success > STALE_AFTER
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,6 +194,20 @@ class FairLocks:
                 queue.append(_waiter(row))
         return LockState(name, holder, tuple(sorted(queue, key=lambda w: w.ticket)))
 
+    def all_states(self) -> list[LockState]:
+        """Every lock with a holder row or a queue, live or expired (one query; history rows excluded)."""
+        found: dict[str, tuple[list[Holder], list[Waiter]]] = {}
+        for row in self._table.query("RowKey ge @lo and RowKey lt @hi", {"lo": HOLDER_ROW, "hi": STATE_END}):
+            holders, queue = found.setdefault(str(row["PartitionKey"]), ([], []))
+            if row["RowKey"] == HOLDER_ROW:
+                holders.append(_holder(row))
+            elif str(row["RowKey"]).startswith(QUEUE_PREFIX):
+                queue.append(_waiter(row))
+        return [
+            LockState(name, holders[0] if holders else None, tuple(sorted(queue, key=lambda w: w.ticket)))
+            for name, (holders, queue) in sorted(found.items())
+        ]
+
     def _enqueue(self, name: str, holder: str, request_id: str, now: datetime, move: Enqueue) -> str:
         ticket = new_ticket(now, uuid.uuid4().hex[:12])
         row = {
@@ -220,7 +234,8 @@ class FairLocks:
         start: datetime,
     ) -> Grant | None:
         queued_at = move.own.queued_at if move.own is not None else start
-        token = secrets.token_urlsafe(24)
+        # Hex, never URL-safe base64: a token starting with '-' reads as an option on a command line.
+        token = secrets.token_hex(24)
         taken = Holder(
             holder=holder,
             granted_at=now,

@@ -71,7 +71,7 @@ def acs_message(message: Message) -> dict[str, Any]:
         "senderAddress": bare_address(message.sender),
         "recipients": {"to": [{"address": bare_address(address)} for address in message.to]},
         "content": {"subject": message.subject, "plainText": message.text, "html": message.html},
-        "headers": {"X-Coord-Key": message.key, "X-Coord-Message-Id": message.message_id},
+        "headers": {**message.headers, "X-Coord-Message-Id": message.message_id},
         "userEngagementTrackingDisabled": True,
     }
 

@@ -12,6 +12,13 @@ from email.utils import format_datetime, parseaddr
 # A Message-ID derived from the once-only key: a duplicate send of the same key carries the
 # same Message-ID, so mail systems (and people) can tell it is one email.
 _ID_DOMAIN_FALLBACK = "coord.invalid"
+# One mailing list per kind of email (the once-key's prefix), so mail rules can file them by
+# List-Id (RFC 2919): (description, list label).
+_LISTS = {
+    "report": ("coord daily report", "daily-report"),
+    "promotion": ("coord promotion runs", "promotions"),
+    "all-deployed": ("coord all deployed", "all-deployed"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,26 @@ class Message:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or _ID_DOMAIN_FALLBACK
         return f"<{digest}.coord@{domain}>"
 
+    @property
+    def list_id(self) -> str:
+        """`coord daily report <daily-report.coord.example.com>`: the List-Id of this kind of email."""
+        kind = self.key.partition(":")[0]
+        description, label = _LISTS.get(kind, ("coord", "".join(c if c.isalnum() else "-" for c in kind)))
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or _ID_DOMAIN_FALLBACK
+        return f"{description} <{label or 'mail'}.coord.{domain}>"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers every transport sends besides From, To, Subject and the bodies."""
+        return {
+            "List-Id": self.list_id,
+            # Sent by a program, not a person (RFC 3834): auto-responders stay quiet; Exchange and
+            # Outlook read X-Auto-Response-Suppress for the same.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            "X-Coord-Key": self.key,
+        }
+
     def to_email_message(self) -> EmailMessage:
         """A MIME message: multipart/alternative with the plain text first, then the HTML."""
         mail = EmailMessage()
@@ -56,7 +83,8 @@ class Message:
         mail["To"] = ", ".join(self.to)
         mail["Subject"] = self.subject
         mail["Message-ID"] = self.message_id
-        mail["X-Coord-Key"] = self.key
+        for name, value in self.headers.items():
+            mail[name] = value
         if self.date is not None:
             mail["Date"] = format_datetime(self.date)
         mail.set_content(self.text)

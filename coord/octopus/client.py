@@ -17,7 +17,7 @@ from typing import Any, Protocol, Self
 import httpx
 from pydantic import SecretStr
 
-from coord.octopus.deployments import create_deployment_once
+from coord.octopus.deployments import create_deployment_once, find_keyed_deployment
 from coord.octopus.errors import OctopusNotFound
 from coord.octopus.events import EventCategory, explicit_pages
 from coord.octopus.interruptions import submit_interruption
@@ -39,6 +39,8 @@ from coord.octopus.models import (
     Space,
     Task,
     Tenant,
+    User,
+    UserPermissions,
 )
 from coord.octopus.queries import csv_list, event_filters, id_batches, template_parameters
 from coord.octopus.retry import RetryPolicy, call_with_retries
@@ -157,6 +159,17 @@ class OctopusClient:
     def root(self) -> RootDocument:
         """`GET /api`: server version and links."""
         return self._http.get_model(RootDocument, "/api", route="root")
+
+    def current_user(self) -> User:
+        """`GET /api/users/me`: the user the API key belongs to."""
+        return self._http.get_model(User, "/api/users/me", route="users/me")
+
+    def user_permissions(self, user: User) -> UserPermissions:
+        """What the user may do in this client's space (its `Permissions` link; system ones included)."""
+        link = user.Links.get("Permissions", f"/api/users/{user.Id}/permissions")
+        path = link.split("{", 1)[0]  # an RFC 6570 template: `.../permissions{?spaces,includeSystem}`
+        params: Params = {"spaces": self.space_id, "includeSystem": True}
+        return self._http.get_model(UserPermissions, path, route="users/permissions", params=params)
 
     def spaces(self) -> list[Space]:
         """Every space visible to the API key."""
@@ -294,6 +307,7 @@ class OctopusClient:
         projects: Sequence[str] | None = None,
         environments: Sequence[str] | None = None,
         tenants: Sequence[str] | None = None,
+        task_state: str | None = None,
         take: int = 30,
     ) -> Iterator[Deployment]:
         """Deployments matching the filters, newest first, page by page (`take` per page)."""
@@ -302,6 +316,7 @@ class OctopusClient:
             "projects": csv_list(projects),
             "environments": csv_list(environments),
             "tenants": csv_list(tenants),
+            "taskState": task_state,
             "take": take,
         }
         return self._http.pages(Deployment, f"{self._s}/deployments", route="deployments", params=params)
@@ -344,6 +359,26 @@ class OctopusClient:
 
     # -- deploying -----------------------------------------------------------------------------
 
+    def find_deployment(
+        self,
+        release_id: str,
+        environment_id: str,
+        *,
+        tenant_id: str | None = None,
+        idempotency_key: str,
+        since: datetime | None = None,
+    ) -> Deployment | None:
+        """The deployment created under `idempotency_key`, if an earlier attempt created one."""
+        return find_keyed_deployment(
+            self._http,
+            self._s,
+            release_id=release_id,
+            environment_id=environment_id,
+            tenant_id=tenant_id,
+            key=idempotency_key,
+            since=since,
+        )
+
     def create_deployment(
         self,
         release_id: str,
@@ -352,23 +387,22 @@ class OctopusClient:
         tenant_id: str | None = None,
         idempotency_key: str,
         comments: str | None = None,
-        project_id: str | None = None,
+        since: datetime | None = None,
     ) -> Deployment:
-        """Deploy a release to an environment (and tenant), once per `idempotency_key`."""
-        if project_id is None:
-            project_id = self.release(release_id).ProjectId
-            if project_id is None:
-                msg = f"release {release_id} names no ProjectId"
-                raise OctopusNotFound(msg)
+        """Deploy a release to an environment (and tenant), once per `idempotency_key`.
+
+        `since`: when the work asking for it started; the look-up for an earlier attempt reads
+        the release's deployments back to then.
+        """
         return create_deployment_once(
             self._http,
             self._s,
-            project_id=project_id,
             release_id=release_id,
             environment_id=environment_id,
             tenant_id=tenant_id,
             key=idempotency_key,
             comments=comments,
+            since=since,
         )
 
     # -- helpers -------------------------------------------------------------------------------

@@ -3,9 +3,16 @@
 Octopus has no idempotency key for `POST /deployments`, so coord writes its own into the
 deployment's `Comments` (a field writeable on create, octopus-api.md §4). Before each POST, and
 always after a POST whose outcome is unknown (no answer, a timeout, a 5xx from Octopus or a proxy),
-it lists the newest deployments of that project, environment and tenant (newest first, §2) and
-returns the one carrying the key. Only when none does is the POST sent (again). A refusal (400/409,
-e.g. the lifecycle does not allow the environment yet) is final and raised as OctopusRejected.
+it reads the deployments of that release (`/releases/{id}/deployments`, newest first), page by
+page until a whole page is older than the step's start, and returns the one carrying the key.
+Reading by release rather than by project keeps an untenanted deployment of a project with many
+tenants in view: a project's list cannot be filtered to untenanted deployments, so its 30 newest
+could all be tenants'. Only when no deployment carries the key is the POST sent (again).
+
+A refusal (400/409, e.g. the lifecycle does not allow the environment yet; 403, 404) is final and
+raised as it came (`OctopusRefused`). After a 201 the returned `Comments` must still carry the key:
+if Octopus ever changed it, the look-up could no longer find a lost deployment, and that is
+logged as an error.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from coord.octopus.errors import OctopusUnavailable
@@ -24,8 +32,13 @@ log = logging.getLogger(__name__)
 
 # Keys are compared as a bracketed token so that "run-1:a" never matches "run-1:ab".
 _KEY = re.compile(r"[A-Za-z0-9._:@/+=-]{1,200}")
-# How many of the newest deployments of the project/environment/tenant are searched for a key.
-RECONCILE_DEPTH = 30
+# Deployments of a release read per request while looking for a key.
+LOOKUP_PAGE = 100
+# Octopus stamps `Created` with its own clock; a deployment created after the step started may
+# carry an earlier time by this much skew between the two clocks.
+CLOCK_SKEW = timedelta(minutes=15)
+# Without a start time to stop at, at most this many pages are read.
+LOOKUP_PAGES = 10
 
 
 def key_marker(key: str) -> str:
@@ -51,50 +64,67 @@ def find_keyed_deployment(
     http: OctopusHttp,
     space_path: str,
     *,
-    project_id: str,
+    release_id: str,
     environment_id: str,
     tenant_id: str | None,
-    release_id: str,
     key: str,
+    since: datetime | None = None,
 ) -> Deployment | None:
-    """The newest deployment of this project to this environment (and tenant) created under `key`."""
-    params = {
-        "projects": project_id,
-        "environments": environment_id,
-        "tenants": tenant_id,
-        "take": RECONCILE_DEPTH,
-    }
-    data = http.get(f"{space_path}/deployments", route="deployments", params=params)
-    items = data.get("Items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        items = []
-    for i, item in enumerate(items):
-        deployment = validate(Deployment, item, f"GET {space_path}/deployments Items[{i}]")
-        if not carries_key(deployment, key) or deployment.EnvironmentId != environment_id:
-            continue
-        if deployment.TenantId != tenant_id:
-            continue
-        if deployment.ReleaseId != release_id:
-            # The caller reused a key for another release: a bug in coord, never retried.
-            msg = f"idempotency key {key!r} already names {deployment.Id} of release {deployment.ReleaseId}"
-            raise ValueError(msg)
-        return deployment
+    """The deployment of this release to this environment (and tenant) created under `key`.
+
+    Pages through the release's deployments, newest first, until a whole page was created
+    before `since` (less the allowed clock skew), or LOOKUP_PAGES pages without `since`.
+    """
+    path = f"{space_path}/releases/{release_id}/deployments"
+    horizon = since - CLOCK_SKEW if since is not None else None
+    skip = 0
+    while True:
+        data = http.get(path, route="release/deployments", params={"skip": skip, "take": LOOKUP_PAGE})
+        items = data.get("Items") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not items:
+            return None
+        page = [validate(Deployment, item, f"GET {path} Items[{i}]") for i, item in enumerate(items)]
+        found = _keyed(page, key, environment_id, tenant_id)
+        if found is not None:
+            return found
+        if len(items) < LOOKUP_PAGE or (horizon is not None and all(_before(d, horizon) for d in page)):
+            return None
+        skip += LOOKUP_PAGE
+        if horizon is None and skip >= LOOKUP_PAGE * LOOKUP_PAGES:
+            return None
+
+
+def _keyed(page: list[Deployment], key: str, environment_id: str, tenant_id: str | None) -> Deployment | None:
+    for deployment in page:
+        if (
+            carries_key(deployment, key)
+            and deployment.EnvironmentId == environment_id
+            and (deployment.TenantId or None) == tenant_id
+        ):
+            return deployment
     return None
+
+
+def _before(deployment: Deployment, moment: datetime) -> bool:
+    return deployment.Created is not None and deployment.Created < moment
 
 
 def create_deployment_once(
     http: OctopusHttp,
     space_path: str,
     *,
-    project_id: str,
     release_id: str,
     environment_id: str,
     tenant_id: str | None,
     key: str,
     comments: str | None,
+    since: datetime | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Deployment:
-    """The deployment created under `key`: found if it already exists, else POSTed (201, Holdout 8)."""
+    """The deployment created under `key`: found if it already exists, else POSTed (201, Holdout 8).
+
+    `since` is when the work that asks for it started (the look-up reads back to it).
+    """
     body: dict[str, Any] = {
         "ReleaseId": release_id,
         "EnvironmentId": environment_id,
@@ -112,18 +142,26 @@ def create_deployment_once(
             existing = find_keyed_deployment(
                 http,
                 space_path,
-                project_id=project_id,
+                release_id=release_id,
                 environment_id=environment_id,
                 tenant_id=tenant_id,
-                release_id=release_id,
                 key=key,
+                since=since,
             )
             if existing is not None:
                 if attempt.num > 1:
                     log.info("deployment %s was created by an earlier unanswered request", existing.Id)
                 return existing
             data = http.send("POST", f"{space_path}/deployments", route="deployments", body=body)
-            return validate(Deployment, data, f"POST {space_path}/deployments")
+            created = validate(Deployment, data, f"POST {space_path}/deployments")
+            if not carries_key(created, key):
+                log.error(
+                    "Octopus changed the Comments of %s: they no longer carry coord's key %s, so a "
+                    "deployment whose answer is lost could not be found again and would be created twice",
+                    created.Id,
+                    key_marker(key),
+                )
+            return created
     msg = "retry_context yields at least one attempt"
     raise AssertionError(msg)
 

@@ -1,7 +1,8 @@
 """When and how long to wait before asking Octopus again.
 
-Only failures that say nothing about the request itself are retried: no connection, a timeout,
-and the statuses of a busy or restarting server (408, 429, 502, 503, 504). A Retry-After that
+Only outages are retried: no connection, a timeout, and the statuses of a busy, restarting or
+failing server (408, 429, any 5xx). A refusal (400, 401, 403, 404, 409) is Octopus's final word
+and is never asked again (`coord.octopus.errors`). A Retry-After that
 Octopus sends with a 429 (octopus-api.md §9) is honoured, unless it would outlast the time budget,
 in which case the caller hears at once that Octopus is unavailable.
 """
@@ -15,7 +16,7 @@ from typing import TypeVar
 
 import stamina
 
-from coord.octopus.errors import OctopusServerError, OctopusUnavailable
+from coord.octopus.errors import OctopusUnavailable
 
 T = TypeVar("T")
 
@@ -37,8 +38,8 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for a failure that asking again may cure (not a 500: Octopus meant that answer)."""
-    return isinstance(exc, OctopusUnavailable) and not isinstance(exc, OctopusServerError)
+    """True for an outage, which asking again may cure."""
+    return isinstance(exc, OctopusUnavailable)
 
 
 def attempts(

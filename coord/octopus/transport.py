@@ -7,6 +7,7 @@ flow so it never sits in a repr, a log line or an exception message.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Generator, Iterator, Mapping
 from typing import Any, TypeVar
@@ -70,6 +71,8 @@ class OctopusHttp:
         self.retry = retry or RetryPolicy()
         self.max_body_bytes = max_body_bytes
         self.request_counts: Counter[str] = Counter()
+        # A start reads templates from several threads through one client.
+        self._count_lock = threading.Lock()
 
     @property
     def request_count(self) -> int:
@@ -114,7 +117,8 @@ class OctopusHttp:
             content=None if body is None else json.dumps(body).encode(),
             headers={"Accept": "application/json", "Content-Type": "application/json"},
         )
-        self.request_counts[f"{method} {route}"] += 1
+        with self._count_lock:
+            self.request_counts[f"{method} {route}"] += 1
         try:
             # Never follow a redirect: the API key header would travel with it to wherever it points.
             response = self._http.send(request, auth=self._auth, stream=True, follow_redirects=False)

@@ -2,17 +2,38 @@
 
 `next_steps` looks at a run as stored, the current matrix of the target environment and the
 time, and returns intents that the runner applies; `observe_task` folds a task's state into a
-step. Nothing here does I/O.
+step. A StartDeployment is a proposal: immediately before acting on it, the runner reads the
+freshest state of the step's target cell and asks `decide_again`, which makes the planner's
+decision (`coord.promotion.decide`) once more and may turn it into a skip, a block or a wait.
+A run past its deadline ends TimedOut whatever else is going on. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from coord.domain.records import MatrixCell, TaskState, parse_state
+from coord.promotion.decide import (
+    Allowed,
+    Constraint,
+    Target,
+    Verdict,
+    candidate_of,
+    decide,
+    step_after,
+    unmet_constraint,
+)
+from coord.promotion.intents import (
+    Finish,
+    Intent,
+    MarkRollback,
+    MarkStep,
+    SetPhase,
+    StartDeployment,
+    WaitFor,
+)
 from coord.promotion.model import (
     Decision,
     DeploymentKind,
@@ -23,54 +44,6 @@ from coord.promotion.model import (
     StepStatus,
 )
 from coord.schedules.cron import in_deny_window
-
-
-@dataclass(frozen=True, slots=True)
-class StartDeployment:
-    """Create the step's deployment (or its rollback): the runner writes `starting` first."""
-
-    step_key: str
-    kind: DeploymentKind
-    release_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class MarkStep:
-    step_key: str
-    status: StepStatus
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class MarkRollback:
-    step_key: str
-    status: RollbackStatus
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetPhase:
-    phase: RunPhase
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class WaitFor:
-    """Nothing can start now, and why (shown as the run's `waiting`)."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """The run ends in `phase`; `outcome` says it in one line."""
-
-    phase: RunPhase
-    outcome: str
-
-
-Intent = StartDeployment | MarkStep | MarkRollback | SetPhase | WaitFor | Finish
-
 
 _FAILED_STATES = {
     TaskState.FAILED: "failed",
@@ -125,10 +98,46 @@ def _waiting(interruptions: Sequence[str]) -> str:
     return ""
 
 
+def decide_again(
+    run: Run,
+    step: Step,
+    kind: DeploymentKind,
+    cell: MatrixCell | None,
+    allowed: Allowed | None,
+    *,
+    target_cells: Iterable[MatrixCell] = (),
+) -> Intent:
+    """Immediately before creating a step's deployment: the plan's decision, made again from `cell`.
+
+    `cell` is the freshest state of the step's target cell; `allowed` Octopus's deployment
+    template of the release (forward only); `target_cells` the target environment's matrix, for
+    the version constraints on dependencies. Returns the StartDeployment to go ahead, or what to
+    do instead: skip or block the step, leave the target as it is, or wait and decide again.
+    """
+    target = Target(run.target_id, run.target, step.tenant_id)
+    candidate = candidate_of(step, kind)
+    judgement = decide(kind, candidate, cell, target, allowed=allowed, run_deployment=step.deployment_id)
+    if judgement.verdict is Verdict.DEPLOY and kind is DeploymentKind.DEPLOY:
+        constraints = [Constraint(*c) for c in run.constraints.get(step.project, ())]
+        unmet = unmet_constraint(constraints, target_cells, target)
+        if unmet is not None:
+            return MarkStep(step.key, StepStatus.BLOCKED, unmet, Decision.BLOCKED)
+    if judgement.verdict is Verdict.DEPLOY:
+        return StartDeployment(step.key, kind, candidate.release_id)
+    if judgement.verdict is Verdict.WAIT:
+        return WaitFor(judgement.reason, step.key)
+    if kind is DeploymentKind.ROLLBACK:
+        return MarkRollback(step.key, RollbackStatus.SKIPPED, judgement.reason)
+    after = step_after(step, judgement)
+    return MarkStep(step.key, after.status, after.reason, after.decision)
+
+
 def next_steps(run: Run, target_cells: Iterable[MatrixCell], now: datetime) -> list[Intent]:
     """What the runner should do now, from the stored run, the target environment's matrix and the time."""
     if run.phase.is_terminal:
         return []
+    if run.deadline is not None and now >= run.deadline:
+        return _time_out(run)
     steps = {s.key: s for s in run.steps}
     phase, intents = _transition(run, steps)
     intents += _skip_stopped(run, steps, phase)
@@ -330,17 +339,42 @@ def _rollbacks_pending(steps: Mapping[str, Step]) -> bool:
     return any(s.changed_target and not s.rollback.is_terminal for s in steps.values())
 
 
-def _finish(run: Run, phase: RunPhase, steps: Mapping[str, Step]) -> Finish:
+def _time_out(run: Run) -> list[Intent]:
+    """Past its deadline a run ends TimedOut: nothing further starts; running deployments go on."""
+    why = "run timed out before it started"
+    intents: list[Intent] = [
+        MarkStep(s.key, StepStatus.NOT_STARTED, why) for s in run.steps if s.status is StepStatus.PLANNED
+    ]
+    steps = {s.key: s for s in run.steps}
+    for intent in intents:
+        assert isinstance(intent, MarkStep)
+        steps[intent.step_key] = steps[intent.step_key].evolve(status=StepStatus.NOT_STARTED)
+    running = [s.project for s in steps.values() if s.in_flight]
+    deadline = run.deadline.isoformat(timespec="minutes") if run.deadline else "its deadline"
+    still = f"; still running in Octopus: {', '.join(running)}" if running else ""
+    return [*intents, Finish(RunPhase.TIMED_OUT, f"timed out at {deadline}{still}; {_summary(steps)}")]
+
+
+def _summary(steps: Mapping[str, Step]) -> str:
     counts: dict[str, int] = {}
     for step in steps.values():
         counts[step.status.value] = counts.get(step.status.value, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+def _finish(run: Run, phase: RunPhase, steps: Mapping[str, Step]) -> Finish:
+    summary = _summary(steps)
     if run.cancel_requested:
         return Finish(RunPhase.CANCELED, f"canceled; {summary}")
     if phase is RunPhase.ROLLING_BACK:
         failed = [s.project for s in steps.values() if s.rollback is RollbackStatus.FAILED]
         if failed:
             return Finish(RunPhase.FAILED, f"rollback failed for {', '.join(failed)}; {summary}")
+        kept = [s.project for s in steps.values() if s.rollback is RollbackStatus.SKIPPED]
+        if kept:
+            return Finish(
+                RunPhase.ROLLED_BACK, f"rolled back, except {', '.join(kept)} (changed since); {summary}"
+            )
         return Finish(RunPhase.ROLLED_BACK, f"rolled back; {summary}")
     if phase is RunPhase.HALTING or any(_stopped(s) for s in steps.values()):
         return Finish(RunPhase.FAILED, summary)

@@ -1,31 +1,40 @@
-"""The outcome email of a promotion run: subject, HTML and text, project by project (pure).
+"""The outcome email of a promotion run: subject, HTML and text, project by project.
 
-Every value that comes from Octopus or the configuration is HTML-escaped; the text part carries
-the same content for clients that do not render HTML.
+The subject says what changed (which releases were deployed, or which failed); every time is in
+the configured zone with its abbreviation, and every deployment links into Octopus. Values that
+come from Octopus or the configuration are escaped by the templates (coord/rendering/).
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from coord.domain.links import Links
 from coord.mail.message import Message
-from coord.promotion.model import RollbackStatus, Run, RunPhase, Step
+from coord.promotion.model import RollbackStatus, Run, RunPhase, Step, StepStatus
 
 if TYPE_CHECKING:
     from coord.config import CoordConfig
 
-_COLOURS = {
-    RunPhase.SUCCEEDED: "#1a7f37",
-    RunPhase.FAILED: "#cf222e",
-    RunPhase.ROLLED_BACK: "#9a6700",
-    RunPhase.CANCELED: "#57606a",
-}
 _WORDS = {
     RunPhase.SUCCEEDED: "succeeded",
     RunPhase.FAILED: "failed",
     RunPhase.ROLLED_BACK: "rolled back",
     RunPhase.CANCELED: "canceled",
+    RunPhase.TIMED_OUT: "timed out",
+}
+_LISTED = 2  # projects named in a subject before "and N more"
+# Each step status as the state whose word and colour the badge shows (coord/rendering/templating.py).
+_STEP_STATES = {
+    StepStatus.PLANNED: "Pending",
+    StepStatus.STARTING: "Queued",
+    StepStatus.RUNNING: "Executing",
+    StepStatus.SUCCEEDED: "Success",
+    StepStatus.FAILED: "Failed",
+    StepStatus.SKIPPED: "Skipped",
+    StepStatus.BLOCKED: "Blocked",
+    StepStatus.NOT_STARTED: "NotStarted",
 }
 
 
@@ -34,24 +43,39 @@ def email_key(run_id: str) -> str:
     return f"promotion:{run_id}"
 
 
-def outcome_message(run: Run, config: CoordConfig) -> Message | None:
+def outcome_message(run: Run, config: CoordConfig, links: Links | None = None) -> Message | None:
     """The run's outcome email, or None when coord.yaml names no recipients for promotions."""
     notify = config.notify.promotions if config.notify else None
     if notify is None or config.mail is None:
         return None
-    subject = f"Promotion {run.group} {run.source} → {run.target} {outcome_word(run)}"
     return Message(
         key=email_key(run.id),
         sender=config.mail.sender,
         to=tuple(notify.to),
-        subject=subject,
-        html=render_html(run),
-        text=render_text(run),
+        subject=outcome_subject(run),
+        html=render_html(run, links),
+        text=render_text(run, links),
     )
 
 
 def outcome_word(run: Run) -> str:
     return _WORDS.get(run.phase, run.phase.value.lower())
+
+
+def outcome_subject(run: Run) -> str:
+    """`Promotion shop Staging → Production rolled back: Storefront 5.2.2 failed`."""
+    head = f"Promotion {run.group} {run.source} → {run.target} {outcome_word(run)}"
+    for status, verb in ((StepStatus.FAILED, "failed"), (StepStatus.SUCCEEDED, "deployed")):
+        named = [f"{_name(step)} {step.version}" for step in run.steps if step.status is status]
+        if named:
+            listed = ", ".join(named[:_LISTED])
+            if len(named) == _LISTED + 1:
+                listed += f" and {named[-1]}"
+            elif len(named) > _LISTED:
+                listed += f" and {len(named) - _LISTED} more"
+            return f"{head}: {listed} {verb}"
+    blocked = sum(step.status is StepStatus.BLOCKED for step in run.steps)
+    return f"{head}: {blocked} blocked" if blocked else f"{head}: nothing to deploy"
 
 
 def step_line(step: Step) -> str:
@@ -75,38 +99,29 @@ def _name(step: Step) -> str:
     return f"{step.project} ({step.tenant})" if step.tenant else step.project
 
 
-def render_text(run: Run) -> str:
-    lines = [
-        f"Promotion run {run.id}: {run.group} from {run.source} to {run.target} {outcome_word(run)}.",
-        run.outcome,
-        "",
-    ]
-    lines += [f"- {_name(step)}: {step_line(step)}" for step in run.steps]
-    when = []
-    if run.started:
-        when.append(f"started {run.started.isoformat(timespec='seconds')}")
-    if run.finished:
-        when.append(f"ended {run.finished.isoformat(timespec='seconds')}")
-    if when:
-        lines += ["", ", ".join(when) + " (UTC)"]
-    return "\n".join(lines) + "\n"
+def _context(run: Run, links: Links | None) -> dict[str, object]:
+    return {
+        "run": run,
+        "zone": ZoneInfo(run.zone),
+        "links": links or Links(),
+        "word": outcome_word(run),
+        "subject": outcome_subject(run),
+        "phase_state": run.phase.value,
+        "step_states": {status.value: state for status, state in _STEP_STATES.items()},
+        "step_name": _name,
+        "step_line": step_line,
+    }
 
 
-def render_html(run: Run) -> str:
-    colour = _COLOURS.get(run.phase, "#57606a")
-    cell = 'style="padding:4px 8px;border-bottom:1px solid #d0d7de;text-align:left"'
-    rows = "".join(
-        f"<tr><td {cell}>{escape(_name(step))}</td><td {cell}>{escape(step.version or '')}</td>"
-        f"<td {cell}>{escape(step.status.value)}</td><td {cell}>{escape(step_line(step))}</td></tr>"
-        for step in run.steps
-    )
-    return (
-        '<html><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px">'
-        f'<h2 style="color:{colour}">Promotion {escape(run.group)}: {escape(run.source)} → '
-        f"{escape(run.target)} {escape(outcome_word(run))}</h2>"
-        f"<p>Run {escape(run.id)}. {escape(run.outcome)}</p>"
-        '<table style="border-collapse:collapse">'
-        f"<tr><th {cell}>Project</th><th {cell}>Release</th>"
-        f"<th {cell}>Status</th><th {cell}>Details</th></tr>"
-        f"{rows}</table></body></html>"
-    )
+def render_text(run: Run, links: Links | None = None) -> str:
+    """The plain-text part."""
+    from coord.rendering.templating import render  # noqa: PLC0415  (Jinja2 loads on first use)
+
+    return render("promotion_outcome.txt.j2", **_context(run, links))
+
+
+def render_html(run: Run, links: Links | None = None) -> str:
+    """The HTML part, its styles inlined for email clients."""
+    from coord.rendering.templating import inline_css, render  # noqa: PLC0415
+
+    return inline_css(render("promotion_outcome.html.j2", **_context(run, links)))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError
 from coord.promotion.errors import PromotionError, RunConflict
-from coord.promotion.runner import advance_run, runs
+from coord.promotion.events import advance_promptly
+from coord.promotion.runner import runs
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.store import ORPHAN_AFTER
 from coord.schedules.cron import MISSED_SLOT_GRACE, Slot, classify_missed, due_slots, in_deny_window
@@ -30,7 +31,9 @@ _CHECKED = "checked"
 _PENDING = "pending-promotion"  # slots claimed whose run has not started yet
 
 
-def run_due_promotions(services: Services, *, data_fresh: bool = True) -> list[str]:
+def run_due_promotions(
+    services: Services, *, data_fresh: bool = True, failures: list[str] | None = None
+) -> list[str]:
     """Start the run of each promotion whose schedule slot is due now; one note per thing done.
 
     A due slot is claimed once and kept pending until its run starts. It waits while this
@@ -67,11 +70,13 @@ def run_due_promotions(services: Services, *, data_fresh: bool = True) -> list[s
         if record_skipped_slots(table, late, now):
             notes.append(f"promotion {promotion.name}: {len(late)} missed slot(s) recorded as skipped")
         _save_checked(table, row, promotion.name, now)
-    notes += _start_pending(services, table, now, data_fresh=data_fresh)
+    notes += _start_pending(services, table, now, data_fresh=data_fresh, failures=failures)
     return notes
 
 
-def _start_pending(services: Services, table: Table, now: datetime, *, data_fresh: bool) -> list[str]:
+def _start_pending(
+    services: Services, table: Table, now: datetime, *, data_fresh: bool, failures: list[str] | None
+) -> list[str]:
     notes: list[str] = []
     promotions = {p.name: p for p in services.config.promotions}
     for row in table.partition(_PENDING):
@@ -87,6 +92,8 @@ def _start_pending(services: Services, table: Table, now: datetime, *, data_fres
             continue
         note, done = _run_slot(services, promotion, slot)
         notes.append(note)
+        if not done and failures is not None:
+            failures.append(note)
         if done:
             table.delete(_PENDING, slot.key)
     return notes
@@ -113,7 +120,7 @@ def _run_slot(services: Services, promotion: Promotion, slot: Slot) -> tuple[str
         promotion=promotion.name,
     )
     try:
-        started = start_run(services, command, poll=False)
+        started = start_run(services, command, poll=False, fresh=True)
     except RunConflict as exc:
         record_skipped_slots(table, [slot], services.clock.now())
         return f"promotion {promotion.name}: slot skipped, run {exc.active_run_id} is still active", True
@@ -141,8 +148,14 @@ def _save_checked(table: Table, row: Entity | None, name: str, now: datetime) ->
         log.debug("promotion slot check time was moved by another tick")
 
 
-def advance_active_runs(services: Services) -> list[str]:
-    """Advance every active run once; one note per run that changed phase or ended."""
+def advance_active_runs(
+    services: Services, *, fresh: bool = False, failures: list[str] | None = None
+) -> list[str]:
+    """Advance every active run once; one note per run that changed phase or ended.
+
+    `fresh`: this tick's poll has caught up, so decisions may read the stored matrix. A run that
+    could not reach Octopus is noted, and added to `failures` when given.
+    """
     store = runs(services)
     notes: list[str] = []
     now = services.clock.now()
@@ -154,9 +167,12 @@ def advance_active_runs(services: Services) -> list[str]:
                 store.drop_index(key, run_id)
             continue
         try:
-            after = advance_run(services, run_id)
+            # Promptly: news a webhook leaves while this advance holds the lease is taken up too.
+            after = advance_promptly(services, run_id, fresh=fresh).run
         except OctopusError as exc:
             notes.append(f"run {run_id}: waiting for Octopus ({exc})")
+            if failures is not None:
+                failures.append(f"run {run_id}: Octopus: {exc}")
             continue
         if after is not None and after.phase != before.run.phase:
             notes.append(f"run {run_id}: {after.phase}" + (f" ({after.outcome})" if after.outcome else ""))

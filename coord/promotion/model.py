@@ -13,7 +13,7 @@ from enum import StrEnum
 
 
 class RunPhase(StrEnum):
-    """Where a run is: Pending until first advanced, then Running, and one of four outcomes."""
+    """Where a run is: Pending until first advanced, then Running, and one of five outcomes."""
 
     PENDING = "Pending"
     RUNNING = "Running"
@@ -23,6 +23,7 @@ class RunPhase(StrEnum):
     FAILED = "Failed"
     ROLLED_BACK = "RolledBack"
     CANCELED = "Canceled"
+    TIMED_OUT = "TimedOut"  # still going at its deadline: ended, the group freed
 
     @property
     def is_terminal(self) -> bool:
@@ -30,7 +31,9 @@ class RunPhase(StrEnum):
         return self in _TERMINAL_PHASES
 
 
-_TERMINAL_PHASES = frozenset({RunPhase.SUCCEEDED, RunPhase.FAILED, RunPhase.ROLLED_BACK, RunPhase.CANCELED})
+_TERMINAL_PHASES = frozenset(
+    {RunPhase.SUCCEEDED, RunPhase.FAILED, RunPhase.ROLLED_BACK, RunPhase.CANCELED, RunPhase.TIMED_OUT}
+)
 
 
 class Decision(StrEnum):
@@ -74,10 +77,16 @@ class RollbackStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     IMPOSSIBLE = "impossible"  # `to` had no successful release before the run
+    SKIPPED = "skipped"  # decided again before acting: someone changed `to` since, or it is back already
 
     @property
     def is_terminal(self) -> bool:
-        return self in (RollbackStatus.SUCCEEDED, RollbackStatus.FAILED, RollbackStatus.IMPOSSIBLE)
+        return self in (
+            RollbackStatus.SUCCEEDED,
+            RollbackStatus.FAILED,
+            RollbackStatus.IMPOSSIBLE,
+            RollbackStatus.SKIPPED,
+        )
 
     @property
     def in_flight(self) -> bool:
@@ -102,9 +111,11 @@ class Step:
     reason: str = ""
     release_id: str | None = None  # the release promoted (from `from`)
     version: str | None = None
+    release_created: datetime | None = None  # when Octopus created it (orders what versions cannot)
     current_version: str | None = None  # latest in `to` when planned
     previous_release_id: str | None = None  # last success in `to` before the run: the rollback target
     previous_version: str | None = None
+    previous_created: datetime | None = None
     needs: tuple[str, ...] = ()  # projects of the run it waits for
     wave: int | None = None
     status: StepStatus = StepStatus.PLANNED
@@ -116,6 +127,7 @@ class Step:
     finished: datetime | None = None
     rollback: RollbackStatus = RollbackStatus.NONE
     rollback_reason: str = ""
+    rollback_started: datetime | None = None
     rollback_deployment_id: str | None = None
     rollback_task_id: str | None = None
     rollback_task_state: str | None = None
@@ -172,6 +184,10 @@ class Run:
     cancel_requested: bool = False
     outcome: str = ""
     email_queued: bool = False
+    deadline: datetime | None = None  # `timeout` after creation: past it the run ends TimedOut
+    # project -> (dependency id, dependency name, constraint) of coord.yaml's `"Checkout >= 3.2"`
+    constraints: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
+    requested_by: str = ""  # who started an ad-hoc run: the HTTP caller's name, "HTTP" or "CLI"
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

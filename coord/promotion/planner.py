@@ -12,27 +12,13 @@ from dataclasses import dataclass, field
 from coord.config.fields import DependencySpec
 from coord.domain.catalogue import Catalogue
 from coord.domain.records import MatrixCell
-from coord.domain.versions import VersionError, parse_version
-from coord.promotion.model import Decision, Step, StepStatus
+from coord.domain.versions import VersionError
+from coord.promotion.decide import Allowed, Constraint, Target, candidate_of, decide, step_after
+from coord.promotion.model import Decision, DeploymentKind, Step, StepStatus
 
 
 class PlanError(ValueError):
     """A request that cannot be planned: a name that does not resolve (the caller answers 404)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Allowed:
-    """Where Octopus lets a release go now (deployments/template, octopus-api.md §4), and why not."""
-
-    environments: frozenset[str] = frozenset()
-    tenants: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    reason: str = ""  # what holds the release back, e.g. the lifecycle phase still to complete
-
-    def allows(self, environment_id: str, tenant_id: str | None) -> bool:
-        # Tenanted: the CLI reads TenantPromotions[].PromoteTo (octopus-api.md §4).
-        if tenant_id is not None:
-            return environment_id in self.tenants.get(tenant_id, frozenset())
-        return environment_id in self.environments
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +47,7 @@ class Plan:
     dependencies: dict[str, tuple[str, ...]]  # project -> projects of the run it depends on
     group_project_ids: tuple[str, ...]
     waves: tuple[tuple[str, ...], ...]  # step keys
+    constraints: dict[str, tuple[Constraint, ...]] = field(default_factory=dict)
 
     @property
     def deploys(self) -> tuple[Step, ...]:
@@ -97,15 +84,20 @@ def resolve_request(request: PromotionRequest, catalogue: Catalogue) -> dict[str
 def releases_to_check(
     request: PromotionRequest, catalogue: Catalogue, cells: Iterable[MatrixCell]
 ) -> set[str]:
-    """Releases whose deployment template the planner needs (those it may deploy)."""
+    """Releases whose deployment template the planner needs: those it would deploy if Octopus allows.
+
+    A release already current in `to`, or older than what `to` has, is decided without one.
+    """
     table = _cells(cells)
     ids = resolve_request(request, catalogue)
+    # Decided with no template at all, exactly the releases only a template could allow come out blocked.
+    world = _World(request, catalogue, table, ids, {}, "", "")
     found = set()
     for name in _selected(request):
         for tenant_id in _tenants(catalogue, ids[name], request.target_id):
-            source = table.get((ids[name], request.source_id, tenant_id))
-            if source is not None and source.last_success is not None:
-                found.add(source.last_success.release_id)
+            step = world.decide(name, tenant_id)
+            if step.decision is Decision.BLOCKED and step.release_id is not None:
+                found.add(step.release_id)
     return found
 
 
@@ -150,6 +142,13 @@ def plan_promotion(
         dependencies=dependencies,
         group_project_ids=tuple(ids[n] for n in request.projects),
         waves=tuple(tuple(waves[w]) for w in sorted(waves)),
+        constraints={
+            name: tuple(
+                Constraint(ids[d.project], d.project, str(d.constraint)) for d in needs if d.constraint
+            )
+            for name, needs in graph.items()
+            if name in in_run and any(d.constraint for d in needs)
+        },
     )
 
 
@@ -194,7 +193,7 @@ class _World:
 
 
 def _decide(world: _World, name: str, tenant_id: str | None) -> Step:
-    catalogue, table, request, allowed = world.catalogue, world.table, world.request, world.allowed
+    catalogue, table, request = world.catalogue, world.table, world.request
     source, target, project_id = world.source, world.target, world.ids[name]
     base = Step(
         key=step_key(project_id, tenant_id),
@@ -207,63 +206,30 @@ def _decide(world: _World, name: str, tenant_id: str | None) -> Step:
     )
     there = table.get((project_id, request.target_id, tenant_id))
     if there is not None:
+        previous = there.last_success
         base = base.evolve(
             current_version=there.latest.release_version,
-            previous_release_id=there.last_success.release_id if there.last_success else None,
-            previous_version=there.last_success.release_version if there.last_success else None,
+            previous_release_id=previous.release_id if previous else None,
+            previous_version=previous.release_version if previous else None,
+            previous_created=previous.release_assembled if previous else None,
         )
     here = table.get((project_id, request.source_id, tenant_id))
     release = here.last_success if here is not None else None
     if release is None:
         return base.evolve(reason=f"no successful deployment in {source} to promote")
-    base = base.evolve(release_id=release.release_id, version=release.release_version)
-    if there is not None and there.latest.release_id == release.release_id and there.is_current_success:
-        return base.evolve(
-            decision=Decision.CURRENT, reason=f"{release.release_version} is already current in {target}"
-        )
-    newer = _newest_version(there)
-    if newer is not None and _is_older(release.release_version, newer):
-        return base.evolve(
-            decision=Decision.DOWNGRADE,
-            reason=f"{target} has {newer}, newer than {release.release_version}: never downgraded",
-        )
-    template = allowed.get(release.release_id)
-    if template is None or not template.allows(request.target_id, tenant_id):
-        why = (
-            template.reason
-            if template is not None and template.reason
-            else "the lifecycle does not allow it yet"
-        )
-        return base.evolve(
-            decision=Decision.BLOCKED,
-            status=StepStatus.BLOCKED,
-            reason=f"Octopus does not offer {target} for release {release.release_version}: {why}",
-        )
-    return base.evolve(decision=Decision.DEPLOY, status=StepStatus.PLANNED, reason="")
-
-
-def _newest_version(cell: MatrixCell | None) -> str | None:
-    if cell is None:
-        return None
-    versions = [cell.latest.release_version]
-    if cell.last_success is not None:
-        versions.append(cell.last_success.release_version)
-    best = None
-    for text in versions:
-        try:
-            version = parse_version(text)
-        except VersionError:
-            continue
-        if best is None or version > best[0]:
-            best = (version, text)
-    return best[1] if best else None
-
-
-def _is_older(candidate: str, other: str) -> bool:
-    try:
-        return parse_version(candidate) < parse_version(other)
-    except VersionError:
-        return False  # versions Octopus accepts but we cannot order: do not guess a downgrade
+    base = base.evolve(
+        release_id=release.release_id,
+        version=release.release_version,
+        release_created=release.release_assembled,
+    )
+    judgement = decide(
+        DeploymentKind.DEPLOY,
+        candidate_of(base, DeploymentKind.DEPLOY),
+        there,
+        Target(request.target_id, target, tenant_id),
+        allowed=world.allowed.get(release.release_id, Allowed()),
+    )
+    return step_after(base, judgement)
 
 
 def _with_dependencies(

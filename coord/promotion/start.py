@@ -8,26 +8,29 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from coord.config.models import DEFAULT_RUN_TIMEOUT
 from coord.feed import service as feed_service
-from coord.octopus import OctopusClient
+from coord.octopus import OctopusError
 from coord.promotion.errors import UnknownName
+from coord.promotion.events import advance_after_poll, advance_promptly
 from coord.promotion.model import Run, Window
 from coord.promotion.planner import (
-    Allowed,
     Plan,
     PlanError,
     PromotionRequest,
     plan_promotion,
     releases_to_check,
 )
-from coord.promotion.runner import advance_run, runs
+from coord.promotion.runner import runs
+from coord.promotion.templates import read_allowed
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
-    from coord.domain.catalogue import Catalogue
+    from coord.config.models import Group
+    from coord.domain.catalogue import Catalogue, EnvironmentInfo
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ class StartCommand:
     dry_run: bool = False
     trigger: str = "ad hoc"
     promotion: str | None = None  # the `promotions` entry that scheduled it
+    timeout: timedelta | None = None  # default: the promotions entry's, else 6 hours
+    requested_by: str = ""  # who asked for an ad-hoc run
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,54 +65,55 @@ def new_run_id(now: datetime) -> str:
 
 
 def start_run(
-    services: Services, command: StartCommand, *, poll: bool = True, advance: bool = True
+    services: Services,
+    command: StartCommand,
+    *,
+    poll: bool = True,
+    advance: bool = True,
+    fresh: bool = False,
 ) -> Started:
-    """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active."""
+    """Plan the promotion and, unless it is a dry run, store the run; RunConflict if one is active.
+
+    With `poll`, Octopus is polled first; `fresh` says the caller's own poll just caught up.
+    """
+    report = feed_service.poll(services) if poll else None
     if poll:
-        feed_service.poll(services)
+        fresh = report is not None and report.caught_up
     config = services.config
     group = config.groups.get(command.group)
     if group is None:
         known = ", ".join(sorted(config.groups)) or "none"
         raise UnknownName(f"group {command.group!r} is not in coord.yaml (groups: {known})")
-    catalogue = _catalogue(services)
-    source = catalogue.environment(command.source)
-    target = catalogue.environment(command.target)
-    for name, found in ((command.source, source), (command.target, target)):
-        if found is None:
-            raise UnknownName(f"environment {name!r} not found in Octopus")
-    assert source is not None and target is not None
+    # A name that does not resolve (renamed in Octopus since the last refresh) refreshes the names.
+    catalogue = feed_service.catalogue_for(
+        services,
+        projects=[*group.projects, *(command.projects or ())],
+        environments=[command.source, command.target],
+        min_age=timedelta(0),
+    )
+    source, target = _environments(catalogue, command)
     entry = config.promotion(command.promotion) if command.promotion else None
     entry = entry or config.promotion_for(command.group, source.name, target.name)
-    selected = None
-    if command.projects:
-        selected = []
-        for name in command.projects:
-            canonical = group.canonical(name) or _by_id(group.projects, catalogue, name)
-            if canonical is None:
-                raise UnknownName(f"project {name!r} is not in group {command.group!r}")
-            selected.append(canonical)
     request = PromotionRequest(
         group=command.group,
         projects=tuple(group.projects),
         dependencies=group.dependencies(),
         source_id=source.id,
         target_id=target.id,
-        selected=tuple(selected) if selected is not None else None,
+        selected=_selected(command, group, catalogue),
         max_parallel=entry.max_parallel if entry else None,
     )
     cells = services.repo.matrix()
     try:
         wanted = releases_to_check(request, catalogue, cells)
-        allowed = {
-            release_id: allowed_targets(services.octopus, release_id, target.id) for release_id in wanted
-        }
+        allowed = read_allowed(services.octopus, wanted, target.id)
         plan = plan_promotion(request, catalogue, cells, allowed)
     except PlanError as exc:
         raise UnknownName(str(exc)) from exc
     if command.dry_run:
         return Started(plan)
     now = services.clock.now()
+    timeout = command.timeout or (entry.timeout if entry else DEFAULT_RUN_TIMEOUT)
     run = Run(
         id=new_run_id(now),
         group=plan.group,
@@ -121,28 +127,51 @@ def start_run(
         group_project_ids=plan.group_project_ids,
         dependencies=plan.dependencies,
         max_parallel=request.max_parallel,
-        promotion=entry.name if entry else None,
+        # The entry lends an ad-hoc run its settings, not its name: only a scheduled run is "evening".
+        promotion=entry.name if entry and command.promotion else None,
         trigger=command.trigger,
+        requested_by=command.requested_by,
         zone=config.timezone,
         windows=tuple(Window(w.schedule, w.duration) for w in entry.windows) if entry else (),
+        deadline=now + timeout,
+        constraints={
+            name: tuple((c.project_id, c.project, c.versions) for c in needs)
+            for name, needs in plan.constraints.items()
+        },
     )
     runs(services).create(run)
     log.info("promotion run %s created: %s %s -> %s", run.id, run.group, run.source, run.target)
     if advance:
-        from coord.octopus import OctopusError  # noqa: PLC0415
-
         try:
-            run = advance_run(services, run.id) or run
+            # The first wave starts in this request; news arriving meanwhile is taken up too.
+            run = advance_promptly(services, run.id, fresh=fresh).run or run
         except OctopusError as exc:
-            log.warning("run %s will start on the next tick: %s", run.id, exc)
+            log.warning("run %s will go on at the next tick: %s", run.id, exc)
+    advance_after_poll(services, report, skip={run.id})
     return Started(plan, run)
 
 
-def _catalogue(services: Services) -> Catalogue:
-    catalogue = services.names.load()
-    if not catalogue.projects or not catalogue.environments:
-        catalogue = services.poller.refresh_names()
-    return catalogue
+def _environments(catalogue: Catalogue, command: StartCommand) -> tuple[EnvironmentInfo, EnvironmentInfo]:
+    source = catalogue.environment(command.source)
+    target = catalogue.environment(command.target)
+    for name, found in ((command.source, source), (command.target, target)):
+        if found is None:
+            raise UnknownName(f"environment {name!r} not found in Octopus")
+    assert source is not None and target is not None
+    return source, target
+
+
+def _selected(command: StartCommand, group: Group, catalogue: Catalogue) -> tuple[str, ...] | None:
+    """The group's projects the command names (in the group's spelling), or None for all."""
+    if not command.projects:
+        return None
+    selected = []
+    for name in command.projects:
+        canonical = group.canonical(name) or _by_id(group.projects, catalogue, name)
+        if canonical is None:
+            raise UnknownName(f"project {name!r} is not in group {command.group!r}")
+        selected.append(canonical)
+    return tuple(selected)
 
 
 def _by_id(projects: list[str], catalogue: Catalogue, ref: str) -> str | None:
@@ -154,23 +183,3 @@ def _by_id(projects: list[str], catalogue: Catalogue, ref: str) -> str | None:
         if catalogue.project(name) == info:
             return name
     return None
-
-
-def allowed_targets(octopus: OctopusClient, release_id: str, target_id: str) -> Allowed:
-    """Where Octopus lets the release go now, and, when not to `target_id`, the lifecycle's reason."""
-    template = octopus.deployment_template(release_id)
-    environments = frozenset(t.Id for t in template.PromoteTo)
-    tenants = {t.Id: frozenset(p.Id for p in t.PromoteTo) for t in template.TenantPromotions}
-    reason = ""
-    if target_id not in environments or any(target_id not in envs for envs in tenants.values()):
-        reason = _lifecycle_reason(octopus, release_id)
-    return Allowed(environments, tenants, reason)
-
-
-def _lifecycle_reason(octopus: OctopusClient, release_id: str) -> str:
-    """Which lifecycle phase holds the release back (octopus-api.md §4, release progression)."""
-    progression = octopus.release_progression(release_id)
-    for phase in progression.Phases:
-        if str(phase.Progress) != "Complete" and not phase.IsOptionalPhase:
-            return f"the lifecycle phase '{phase.Name}' is not complete"
-    return "the environment is not in the list of environments this release can be deployed to"

@@ -2,8 +2,9 @@
 
 Table `runs`:
 - partition `<run id>`: row `run` (the run without its steps), one row `step|<step key>` per
-  step, and an insert-only row `cancel` once a cancel was asked for (so a cancel never races
-  the runner's writes to the run row);
+  step, an insert-only row `cancel` once a cancel was asked for (so a cancel never races
+  the runner's writes to the run row), and a row `poke` rewritten by each deployment event
+  for the run, so a runner holding the lease sees that news arrived while it worked;
 - partition `active`: one row per `<group>|<target environment id>` naming the active run,
   claimed insert-only before the run is written, so two starts for the same target get a 409;
 - partition `lease`: the per-run leases of `coord.store.leases`.
@@ -35,9 +36,19 @@ RUNS_TABLE = "runs"
 ACTIVE = "active"
 _RUN_ROW = "run"
 _CANCEL_ROW = "cancel"
+_POKE_ROW = "poke"
 _STEP_PREFIX = "step|"
 # An index row whose run was never written (a crash between the two writes) frees itself after this.
 ORPHAN_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Poke:
+    """The latest news of a run: the ETag that changes with every poke, when and whence it came."""
+
+    etag: str
+    at: datetime | None
+    source: str = ""
 
 
 @dataclass(slots=True)
@@ -159,6 +170,20 @@ class RunStore:
         except AlreadyExists:
             return
 
+    def poke(self, run_id: str, now: datetime, source: str) -> Poke:
+        """Record that news of the run arrived (an unconditional write: every poke changes the ETag)."""
+        at = now.astimezone(UTC)
+        row = {"PartitionKey": run_id, "RowKey": _POKE_ROW, "At": at, "Source": source}
+        return Poke(self.table.upsert(row), at, source)
+
+    def read_poke(self, run_id: str) -> Poke | None:
+        """The run's latest poke, or None when none came yet."""
+        entity = self.table.get(run_id, _POKE_ROW)
+        if entity is None:
+            return None
+        at = entity.get("At")
+        return Poke(entity.etag, at if isinstance(at, datetime) else None, str(entity.get("Source", "")))
+
     def release_active(self, run: Run) -> None:
         """Free the run's group and target for the next run (only if the index still names this run)."""
         self._release(run)
@@ -244,7 +269,7 @@ def step_from_json(text: str) -> Step:
     data["status"] = StepStatus(data["status"])
     data["rollback"] = RollbackStatus(data.get("rollback", ""))
     data["needs"] = tuple(data.get("needs", ()))
-    for name in ("started", "finished"):
+    for name in ("started", "finished", "release_created", "previous_created", "rollback_started"):
         data[name] = _time(data.get(name))
     return Step(**data)
 
@@ -269,6 +294,7 @@ def run_from_json(text: str, steps: dict[str, Step]) -> Run:
     )
     values["group_project_ids"] = tuple(values.get("group_project_ids", ()))
     values["dependencies"] = {k: tuple(v) for k, v in values.get("dependencies", {}).items()}
-    for name in ("created", "started", "finished"):
+    values["constraints"] = {k: tuple(tuple(c) for c in v) for k, v in values.get("constraints", {}).items()}
+    for name in ("created", "started", "finished", "deadline"):
         values[name] = _time(values.get(name))
     return Run(**values)

@@ -58,9 +58,11 @@ def run_document(run: Run) -> dict[str, Any]:
         "max_parallel": run.max_parallel,
         "promotion": run.promotion,
         "trigger": run.trigger,
+        "requested_by": run.requested_by or None,
         "created": _time(run.created),
         "started": _time(run.started),
         "finished": _time(run.finished),
+        "deadline": _time(run.deadline),
         "cancel_requested": run.cancel_requested,
         "waiting": run.waiting or None,
         "outcome": run.outcome or None,
@@ -85,7 +87,9 @@ def _name(step: Step) -> str:
 
 def _action(step: Step) -> str:
     if step.wave is not None and step.decision.value == "deploy":
-        return f"deploy in wave {step.wave + 1}" + (f" after {', '.join(step.needs)}" if step.needs else "")
+        action = f"deploy in wave {step.wave + 1}" + (f" after {', '.join(step.needs)}" if step.needs else "")
+        # e.g. the same release already in flight there: decided again once it has ended
+        return f"{action}; {step.waiting}" if step.waiting else action
     return f"{step.decision.value}: {step.reason}" if step.reason else step.decision.value
 
 

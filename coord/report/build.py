@@ -12,10 +12,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coord.domain.catalogue import Catalogue, EnvironmentInfo
-from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
+from coord.domain.records import DeploymentRecord, MatrixCell, TaskState, run_origin
 from coord.report.metrics import lead_times, recoveries
 from coord.report.model import (
     FAILURES,
+    DayCount,
     DeploymentRow,
     EnvironmentSection,
     MatrixEntry,
@@ -26,6 +27,7 @@ from coord.report.model import (
     Totals,
     day_bounds,
 )
+from coord.report.trend import by_hour, count, trend_days
 from coord.schedules.cron import SkippedSlot
 
 _ERROR_LIMIT = 1000  # characters of an error message shown; the record keeps more
@@ -44,8 +46,12 @@ def build_report(  # noqa: PLR0917  (the report joins all of these)
     groups: Mapping[str, Sequence[str]] | None = None,
     production: str | None = None,
     coverage_from: datetime | None = None,
+    history: Sequence[DayCount] = (),
 ) -> ReportModel:
-    """The report of local `day` in `zone` from the records that belong to it and the current matrix."""
+    """The report of local `day` in `zone` from the records that belong to it and the current matrix.
+
+    `history` holds the counts of the days before `day` that the trend shows.
+    """
     start, end = day_bounds(day, zone)
     day_records = [r for r in records if start <= r.belongs_at < end]
     rows = [_row(r, catalogue, zone, start) for r in day_records]
@@ -76,7 +82,18 @@ def build_report(  # noqa: PLR0917  (the report joins all of these)
         skipped_slots=tuple(sorted(skipped_slots, key=lambda s: (s.slot_time, s.key))),
         spanning_midnight=sum(row.spans_midnight for row in rows),
         coverage_from=coverage_from.astimezone(zone) if coverage_from and coverage_from > start else None,
+        trend=_trend(day, history, day_records),
+        hourly=by_hour(day_records, start, end, zone),
     )
+
+
+def _trend(
+    day: date, history: Sequence[DayCount], day_records: list[DeploymentRecord]
+) -> tuple[DayCount, ...]:
+    """The trend's days, oldest first: the counts given for earlier days, none where none were given."""
+    given = {d.day: d for d in history}
+    earlier = [given.get(each, DayCount(each, None)) for each in trend_days(day)[:-1]]
+    return (*earlier, DayCount(day, count(day_records)))
 
 
 def _row(
@@ -101,6 +118,9 @@ def _row(
         error=_clip(record.error_message),
         waiting_for=record.pending_interruptions,
         spans_midnight=record.completed_time is not None and began < day_start,
+        project_id=record.project_id,
+        task_id=record.task_id,
+        origin=run_origin(record.comments),
     )
 
 
@@ -211,7 +231,8 @@ def _matrix(
                 continue
             version = found.latest.release_version
             drift = previous[0] if previous and previous[1] != version else None
-            entries.append(MatrixEntry(version, found.latest.state, drift))
+            latest = found.latest
+            entries.append(MatrixEntry(version, latest.state, drift, project_id, latest.deployment_id))
             previous = (name, version)
         rows.append(
             MatrixRow(catalogue.project_name(project_id), catalogue.tenant_name(tenant_id), tuple(entries))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from coord.feed.events import OVERLAP
 from coord.report.build import build_report
 from coord.report.model import ReportModel, day_bounds
-from coord.report.sources import history_start, note_history_start, promotion_runs_between
+from coord.report.sources import history_start, note_history_start, promotion_runs_between, trend_history
 from coord.schedules.cron import MISSED_SLOT_GRACE, classify_missed, due_slots
 from coord.schedules.slots import SLOTS_TABLE, record_skipped_slots, skipped_slots_between
 from coord.store import AlreadyExists, Entity, StaleState, Table, claim, read_claim
@@ -70,6 +70,7 @@ def build_day(services: Services, day: date) -> ReportModel | None:
         generated_at=now,
         groups=groups,
         coverage_from=since,
+        history=trend_history(services, day, zone, since),
     )
 
 
@@ -82,7 +83,7 @@ def report_message(services: Services, model: ReportModel) -> Message:
     if config.report is None or config.mail is None:
         msg = "coord.yaml has no `report.to` and `mail.from`: there is nobody to send the report to"
         raise ValueError(msg)
-    subject, html, text = render_report(model)
+    subject, html, text = render_report(model, services.links())
     return Message(
         key=report_key(model.day),
         sender=config.mail.sender,

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from coord.domain.records import TaskState
+from coord.domain.records import RunOrigin, TaskState
 from coord.schedules.cron import SkippedSlot
 
 FAILURES = frozenset({TaskState.FAILED, TaskState.TIMED_OUT})
+TREND_DAYS = 14  # days in the report's trend, ending with the report's day
+# A wait between queued and started at least this long is shown: deployments queued behind others.
+NOTABLE_WAIT = timedelta(minutes=1)
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
@@ -60,6 +63,35 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class Counts:
+    """Deployments by outcome: succeeded, failed (or timed out), and the rest (canceled, running)."""
+
+    succeeded: int = 0
+    failed: int = 0
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.other
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """One local day of the trend; `counts` is None for a day before coord's history starts."""
+
+    day: date
+    counts: Counts | None
+
+
+@dataclass(frozen=True, slots=True)
+class HourCount:
+    """One local hour of the report's day, from `start` (local time)."""
+
+    start: datetime
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """A promotion run as the report lists it."""
 
@@ -71,6 +103,7 @@ class RunSummary:
     started: datetime
     finished: datetime | None = None
     promotion: str | None = None  # the `promotions` entry; None for an ad-hoc run
+    requested_by: str = ""  # who started an ad-hoc run
     deployed: int = 0
     failed: int = 0
     skipped: int = 0
@@ -95,11 +128,25 @@ class DeploymentRow:
     error: str
     waiting_for: tuple[str, ...]
     spans_midnight: bool
+    project_id: str = ""
+    task_id: str | None = None
+    origin: RunOrigin | None = None  # the promotion run that made it, when coord did
 
     @property
     def is_problem(self) -> bool:
         """Anything but a success: listed in full even on a large day."""
         return self.state is not TaskState.SUCCESS
+
+    @property
+    def wait(self) -> timedelta | None:
+        """Queued to started, when both are known."""
+        return self.started - self.queued if self.started and self.queued else None
+
+    @property
+    def notable_wait(self) -> timedelta | None:
+        """The wait, when it is long enough to be worth a line (another deployment held it up)."""
+        wait = self.wait
+        return wait if wait is not None and wait >= NOTABLE_WAIT else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +207,8 @@ class MatrixEntry:
     version: str
     state: TaskState
     drift_from: str | None  # the environment before it whose version differs
+    project_id: str = ""
+    deployment_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +245,8 @@ class ReportModel:
     skipped_slots: tuple[SkippedSlot, ...]
     spanning_midnight: int
     coverage_from: datetime | None = None  # when coord's history starts inside this day
+    trend: tuple[DayCount, ...] = ()  # the last TREND_DAYS days, ending with this one
+    hourly: tuple[HourCount, ...] = ()  # this day hour by hour
 
     @property
     def hours(self) -> float:
@@ -210,6 +261,16 @@ class ReportModel:
     @property
     def definitions(self) -> tuple[tuple[str, str], ...]:
         return DEFINITIONS
+
+    @property
+    def zone_names(self) -> tuple[str, ...]:
+        """The zone's abbreviations over the day: two on a day the clocks change (`BST`, `GMT`)."""
+        zone = ZoneInfo(self.zone)
+        names = [
+            self.start.astimezone(zone).tzname(),
+            (self.end - timedelta(seconds=1)).astimezone(zone).tzname(),
+        ]
+        return tuple(dict.fromkeys(n for n in names if n))
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -6,10 +6,13 @@ in the same `slots` table.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from coord.report.model import RunSummary
+from coord.feed.events import OVERLAP
+from coord.report.model import Counts, DayCount, RunSummary, day_bounds
+from coord.report.trend import count, trend_days
 from coord.schedules.slots import SLOTS_TABLE
 from coord.store import AlreadyExists
 
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from coord.bootstrap import Services
 
 _HORIZON = ("report", "horizon")  # (partition, row) of the first moment coord's history covers
+_TREND = "trend"  # partition of each complete day's counts, keyed by its date, computed once
 
 
 def promotion_runs_between(services: Services, start: datetime, end: datetime) -> list[RunSummary]:
@@ -36,6 +40,7 @@ def promotion_runs_between(services: Services, start: datetime, end: datetime) -
                 started=run.started or run.created,
                 finished=run.finished,
                 promotion=run.promotion,
+                requested_by=run.requested_by,
                 deployed=statuses.count("succeeded"),
                 failed=statuses.count("failed"),
                 skipped=statuses.count("skipped"),
@@ -92,3 +97,36 @@ def history_start(services: Services) -> datetime | None:
     if first is not None:
         candidates.append(datetime.fromisoformat(str(first["PartitionKey"])).replace(tzinfo=UTC))
     return min(candidates) if candidates else cursor.through
+
+
+def trend_history(services: Services, day: date, zone: ZoneInfo, since: datetime | None) -> list[DayCount]:
+    """The counts of the days before `day` that its trend shows, oldest first.
+
+    A day's counts are computed from its records once, and kept once the poll has read past the
+    day's end (then no deployment can still join it); a day before `since` has no counts.
+    """
+    days = trend_days(day)[:-1]
+    table = services.store.table(SLOTS_TABLE)
+    rows = table.query(
+        "PartitionKey eq @p and RowKey ge @lo and RowKey le @hi",
+        {"p": _TREND, "lo": days[0].isoformat(), "hi": days[-1].isoformat()},
+    )
+    kept = {str(row["RowKey"]): row for row in rows if row.get("Zone") == zone.key}
+    cursor, _ = services.repo.load_cursor()
+    found: list[DayCount] = []
+    for each in days:
+        start, end = day_bounds(each, zone)
+        row = kept.get(each.isoformat())
+        if since is None or end <= since:
+            found.append(DayCount(each, None))
+        elif row is not None:
+            found.append(DayCount(each, Counts(int(row["Succeeded"]), int(row["Failed"]), int(row["Other"]))))
+        else:
+            counts = count(services.repo.records_between(start, end))
+            if cursor is not None and cursor.through >= end + OVERLAP:
+                key = {"PartitionKey": _TREND, "RowKey": each.isoformat(), "Zone": zone.key}
+                table.upsert(
+                    {**key, "Succeeded": counts.succeeded, "Failed": counts.failed, "Other": counts.other}
+                )
+            found.append(DayCount(each, counts))
+    return found

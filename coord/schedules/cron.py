@@ -146,6 +146,19 @@ def next_slot(cron: str, zone: ZoneInfo, after: datetime) -> datetime:
     return next(iter_slots(cron, zone, after))
 
 
+def next_timer_firing(ncrontab: str, after: datetime) -> datetime:
+    """When the Functions timer with this NCRONTAB schedule (UTC; seconds first, or 5 fields) fires next."""
+    fields = ncrontab.split()
+    after = _aware_utc(after, "after")
+    try:
+        walls = croniter(" ".join(fields), after.replace(tzinfo=None), second_at_beginning=len(fields) == 6)
+        firing: datetime = walls.get_next(datetime)
+    except (CroniterBadCronError, CroniterBadDateError, CroniterError, ValueError, KeyError) as exc:
+        msg = f"{ncrontab!r} is not a valid NCRONTAB expression"
+        raise CronError(msg) from exc
+    return firing.replace(tzinfo=UTC)
+
+
 def due_slots(
     cron: str, zone: ZoneInfo, last_checked: datetime, now: datetime, *, kind: str, name: str
 ) -> list[Slot]:

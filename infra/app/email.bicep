@@ -53,4 +53,7 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 
 output communicationServiceName string = communicationService.name
 output endpoint string = 'https://${communicationService.properties.hostName}'
-output senderAddress string = '${sender.properties.username}@${domain.properties.mailFromSenderDomain}'
+// fromSenderDomain is the From domain recipients see (RFC 5322), which a sender address names;
+// mailFromSenderDomain is the envelope domain (RFC 5321). Azure/bicep-types-az:
+// generated/communication/microsoft.communication/2025-05-01/types.md, DomainProperties.
+output senderAddress string = '${sender.properties.username}@${domain.properties.fromSenderDomain}'

@@ -1,5 +1,10 @@
 // The Flex Consumption plan and the Function App, with every app setting coord reads in Azure.
 // tests/infra/test_app_settings.py compares `appSettings` below with coord.settings.SETTING_NAMES.
+//
+// The settings are one `Microsoft.Web/sites/config` resource named `appsettings`, as Microsoft's
+// templates write them (AVM's web/site module, which the Flex Consumption quickstarts use, does the
+// same). Its `properties` may hold values known only during the deployment, such as the Application
+// Insights connection string; a `for` loop building `siteConfig.appSettings` may not (BCP178).
 
 param name string
 param planName string
@@ -8,7 +13,6 @@ param tags object
 param identityId string
 param identityClientId string
 param blobEndpoint string
-param queueEndpoint string
 param tableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
@@ -28,7 +32,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -50,7 +54,6 @@ var appSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
-  AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   // The connection string only locates the resource; with local auth disabled, ingestion needs the
   // identity named in the authentication string.
@@ -73,7 +76,7 @@ var appSettings = {
 // Absent rather than empty when not given: an empty OCTOPUS_SPACE would name no space at all.
 var optionalSettings = empty(octopusSpace) ? {} : { OCTOPUS_SPACE: octopusSpace }
 
-resource site 'Microsoft.Web/sites@2024-04-01' = {
+resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   // azd finds the app to deploy by this tag; the service is `api` in azure.yaml.
@@ -97,12 +100,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: [
-        for setting in items(union(appSettings, optionalSettings)): {
-          name: setting.key
-          value: setting.value
-        }
-      ]
     }
     functionAppConfig: {
       deployment: {
@@ -128,8 +125,15 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// Replaces every app setting on each provision: change settings through azd (docs/deploy.md), not the portal.
+resource appSettingsConfig 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(appSettings, optionalSettings)
+}
+
 // azd deploys with an Entra token, so the basic-auth publishing endpoints serve no one.
-resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'ftp'
   properties: {
@@ -137,7 +141,7 @@ resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'scm'
   properties: {

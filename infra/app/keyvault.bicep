@@ -16,7 +16,10 @@ param octopusApiKey string
 @secure()
 param webhookSecret string
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+@description('Write webhookSecret: only on the first provision of this vault, so that a later provision keeps the value Octopus sends.')
+param writeWebhookSecret bool
+
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
   tags: tags
@@ -43,7 +46,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 
 // Written only when a key is passed in: with the default empty value a later `azd provision` leaves
 // the key you stored with `az keyvault secret set` untouched.
-resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(octopusApiKey)) {
+resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(octopusApiKey)) {
   parent: vault
   name: octopusApiKeySecretName
   properties: {
@@ -52,9 +55,9 @@ resource octopusApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if
   }
 }
 
-// Always written: azd reads the current value back from the vault before each provision
-// (secretOrRandomPassword in main.parameters.json), so rewriting it never changes it.
-resource webhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+// Written once, when the vault is new to this azd environment; rotating it is `az keyvault secret set`
+// (docs/deploy.md), which later provisions leave alone.
+resource webhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (writeWebhookSecret) {
   parent: vault
   name: webhookSecretName
   properties: {

@@ -12,7 +12,6 @@ param communicationServiceName string
 // Built-in role definition ids; the same in every tenant.
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User
@@ -20,7 +19,7 @@ var roles = {
   communicationEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350' // Communication and Email Service Owner
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
 
@@ -28,7 +27,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
   name: keyVaultName
 }
 
@@ -38,23 +37,14 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 
 // Host storage (AzureWebJobsStorage__blobServiceUri: timer locks and schedule status) and the
 // deployment container the platform pulls the package from. "Management roles like Owner aren't
-// sufficient" for host storage (azure-ecosystem.md §3.4).
+// sufficient" for host storage (azure-ecosystem.md §3.4). coord has timer and HTTP triggers only, so
+// the host needs no queue role (MicrosoftDocs/azure-docs:
+// includes/functions-azurewebjobsstorage-permissions.md).
 resource appBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-// AzureWebJobsStorage__queueServiceUri: the host's queue client, used by triggers that need it.
-resource appQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -106,8 +96,8 @@ resource appEmail 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The deploying user or pipeline sets and rotates the secrets (docs/deploy.md), and azd reads the
-// webhook secret back before each provision. principalType is left out: it may be a user or a
+// The person or pipeline that runs azd stores and rotates the secrets after provisioning
+// (docs/deploy.md); provisioning itself reads none. principalType is left out: it may be a user or a
 // service principal, and both work without it.
 resource userSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(vault.id, userPrincipalId, roles.keyVaultSecretsOfficer)

@@ -100,7 +100,11 @@ STEPS: list[Step] = [
         _release_and_deploy("Identity", "3.2.0", "Development", "bob"),
     ),
     Step("11:00", "bob deploys Catalog 2.5.0 to Staging", _deploy("Catalog", "2.5.0", "Staging", "bob")),
-    Step("11:10", "bob deploys Identity 3.2.0 to Staging", _deploy("Identity", "3.2.0", "Staging", "bob")),
+    Step(
+        "11:10",
+        "bob deploys Identity 3.2.0 to Staging: it waits 12 minutes in Octopus's task queue",
+        _deploy("Identity", "3.2.0", "Staging", "bob", queue_delay=timedelta(minutes=12)),
+    ),
     Step(
         "13:20",
         "alice deploys Storefront 5.2.0 to Development",
@@ -140,8 +144,16 @@ STEPS: list[Step] = [
     ),
 ]
 
-# Ad-hoc promotions an operator starts over HTTP (POST /api/promotions), by local time.
+# Ad-hoc promotions an operator starts over HTTP (POST /api/promotions), by local time, and the
+# name App Service authentication gives the caller.
 AD_HOC = {"20:30": {"group": "shop", "from": "Staging", "to": "Production"}}
+OPERATOR = "priya@shop.example"
+# Where the demo's coord would answer HTTP: `func start` serves the functions here.
+PUBLIC_URL = "http://localhost:7071"
+# A cooperating project's deployment holds a lock while the evening promotion runs, and the
+# status page is written then (a person looking at it mid-run), and again the next morning.
+LOCK = ("18:40", "shop-database", "Checkout database migration", timedelta(minutes=45))
+STATUS_AT = ("18:40", "+1 07:10")
 
 
 class DemoDay:
@@ -152,6 +164,8 @@ class DemoDay:
         self.echo = echo
         self.mail_dir = out / "mail"
         for old in self.mail_dir.glob("*.eml") if self.mail_dir.exists() else []:
+            old.unlink()
+        for old in out.glob("status-*.html") if out.exists() else []:
             old.unlink()
         out.mkdir(parents=True, exist_ok=True)
         self.config_path = out / "coord.yaml"
@@ -177,6 +191,8 @@ class DemoDay:
             smtp_port=self.sink.port,
             smtp_security="none",
             config_path=self.config_path,
+            public_url=PUBLIC_URL,
+            caller_identity=True,  # as with App Service authentication on
         )
         config = parse_config(DEMO_CONFIG, str(self.config_path))
         self.services = Services(settings=settings, config=config, clock=_SimTime(self.sim))
@@ -216,6 +232,8 @@ class DemoDay:
         self.day = self.sim.clock.now().astimezone(self.zone).date()
         steps = sorted(((self.local(s.at), s) for s in STEPS), key=lambda pair: pair[0])
         ad_hoc = sorted((self.local(at), body) for at, body in AD_HOC.items())
+        lock_at = self.local(LOCK[0])
+        pages = [self.local(at) for at in STATUS_AT]
         end = self.local("+1 07:10")
         while self.sim.clock.now() <= end:
             now = self.sim.clock.now()
@@ -226,8 +244,14 @@ class DemoDay:
             while ad_hoc and ad_hoc[0][0] <= now:
                 _, body = ad_hoc.pop(0)
                 self.start_promotion(body)
+            if lock_at is not None and lock_at <= now:
+                lock_at = None
+                self.take_lock()
             report = heartbeat.tick(services)
             self.narrate(report)
+            while pages and pages[0] <= now:
+                pages.pop(0)
+                self.write_status_page()
             self.sim.clock.advance(TICK)
         self.finish()
         return True
@@ -235,11 +259,28 @@ class DemoDay:
     def start_promotion(self, body: dict[str, str]) -> None:
         """What an operator's POST /api/promotions does, through the same route function."""
         assert self.services is not None
-        self.say(f"ops: POST /api/promotions {json.dumps(body)}")
-        request = Request("POST", body=json.dumps(body).encode())
+        self.say(f"{OPERATOR}: POST /api/promotions {json.dumps(body)}")
+        headers = {"X-MS-CLIENT-PRINCIPAL-NAME": OPERATOR}  # App Service authentication signed her in
+        request = Request("POST", headers=headers, body=json.dumps(body).encode())
         answer = serve(lambda r: start_promotion(r, self.services), request)
         document = json.loads(answer.body)
         self.say(f"  coord: {answer.status}, run {document.get('id')} {document.get('status', '')}".rstrip())
+
+    def take_lock(self) -> None:
+        """What the acquire-lock step template does from a project's deployment."""
+        assert self.services is not None
+        from coord.locks.service import locks_for  # noqa: PLC0415
+
+        _, name, holder, ttl = LOCK
+        locks_for(self.services).acquire(name, holder, ttl)
+        self.say(f"{holder}: POST /api/locks/{name} (held for up to {ttl.total_seconds() / 60:.0f} minutes)")
+
+    def write_status_page(self) -> None:
+        """`python -m coord status --html`, as an operator would look at the status page."""
+        moment = self.sim.clock.now().astimezone(self.zone)
+        path = self.out / f"status-{moment:%Y-%m-%d-%H%M}.html"
+        done = self.coord_cli("status", "--html", str(path))
+        self.say(f"  $ python -m coord status --html {_shown(path)}: {(done.stdout or done.stderr).strip()}")
 
     def narrate(self, report: heartbeat.TickReport) -> None:
         if self.first_tick and report.poll is not None:
@@ -270,6 +311,7 @@ class DemoDay:
             "COORD_STORAGE": self.storage,
             "COORD_TABLE_PREFIX": settings.table_prefix,
             "COORD_CONFIG": str(self.config_path),
+            "COORD_PUBLIC_URL": PUBLIC_URL,
             "NO_COLOR": "1",
         }
         command = [sys.executable, "-m", "coord", *args, "--now", self.sim.clock.now().isoformat()]
@@ -291,6 +333,8 @@ class DemoDay:
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             print(f"  {path.name}: {message['Subject']}")
         print(f"the report: {_shown(self.report_path)}")
+        for page in sorted(self.out.glob("status-*.html")):
+            print(f"the status page: {_shown(page)}")
 
 
 def _shown(path: Path) -> Path:

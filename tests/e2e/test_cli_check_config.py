@@ -60,7 +60,9 @@ def test_every_name_resolves_and_the_summary_shows_ids(octosim: SimServer, tmp_p
     assert f"evening: shop from Staging ({staging}) to Production ({production})" in result.stdout
     assert "next Thu 2026-11-26 18:30 GMT" in result.stdout
     assert result.stdout.rstrip().endswith(f"{path}: OK (every name resolves)")
-    assert "reading projects and environments from" in result.stderr
+    assert "reading projects, environments and the API key's permissions from" in result.stderr
+    assert "  api key  of 'api-user' (Users-1)" in result.stdout
+    assert "permissions  all 8 that coord needs" in result.stdout
 
 
 def test_unknown_projects_and_environments_fail_with_their_paths(octosim: SimServer, tmp_path: Path) -> None:
@@ -88,3 +90,37 @@ def test_a_rejected_api_key_is_one_line(octosim: SimServer, tmp_path: Path) -> N
     assert errors[0].startswith(f"coord: error: cannot check names against Octopus at {octosim.url}")
     assert "API-WRONGKEY" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_each_permission_the_key_lacks_is_named_with_what_coord_needs_it_for(
+    octosim: SimServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "coord.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    key = octosim.sim.access.add_key(
+        username="coord-prod", permissions=["ProjectView", "EnvironmentView", "TenantView", "ReleaseView",
+                                            "DeploymentView", "TaskView"],
+    )  # fmt: skip
+    result = check_config(octosim, path, api_key=key)
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("coord: error:")]
+    assert errors == [
+        "coord: error: the API key's user 'coord-prod' (Users-2) lacks EventView: "
+        "to read the events feed that polling follows",
+        "coord: error: the API key's user 'coord-prod' (Users-2) lacks DeploymentCreate: "
+        "to create the deployments of promotion runs",
+    ]
+    assert "OK" not in result.stdout
+
+
+def test_without_promotions_a_missing_deployment_create_is_only_a_note(
+    octosim: SimServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "coord.yaml"
+    before, _, _ = CONFIG.partition("promotions:")
+    _, _, notify = CONFIG.partition("notify:")
+    path.write_text(before + "notify:" + notify, encoding="utf-8")
+    octosim.sim.access.deny(octosim.api_key, "DeploymentCreate")
+    result = check_config(octosim, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "missing, needed only to promote  DeploymentCreate" in result.stdout

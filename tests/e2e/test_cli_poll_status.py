@@ -61,6 +61,13 @@ def test_poll_then_status_shows_the_worlds_latest_deployments(
         run(octosim, azurite_connection_string, table_prefix, config, "status", "--all", "--json").stdout
     )
     assert {p["name"] for p in everything["projects"]} >= {"Identity", "Catalog", "Checkout", "Payments"}
+    page = tmp_path / "status.html"
+    written = run(octosim, azurite_connection_string, table_prefix, config, "status", "--html", str(page))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.strip() == f"wrote {page}"
+    html = page.read_text(encoding="utf-8")
+    assert "coord status" in html and "Octopus was last polled" in html and "No lock is held." in html
+    assert "/app#/Spaces-1/projects/" in html  # each version links to its deployment in Octopus
 
 
 def test_tick_polls_and_says_what_it_did(
@@ -85,3 +92,19 @@ def test_poll_with_a_wrong_api_key_is_one_clear_line(
     assert len(errors) == 1 and "401" in errors[0]
     assert "Traceback" not in result.stderr
     assert wrong not in result.stderr
+
+
+def test_a_tick_whose_key_is_refused_does_what_it_can_then_exits_2(
+    octosim, azurite_connection_string: str, table_prefix: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "coord.yaml"
+    config.write_text(SMALL_CONFIG, encoding="utf-8")
+    assert run(octosim, azurite_connection_string, table_prefix, config, "tick").returncode == 0
+    octosim.sim.access.revoke(octosim.api_key)  # someone deleted the key in Octopus
+    result = run(octosim, azurite_connection_string, table_prefix, config, "tick")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith("tick: ")  # the rest of the tick still ran and said so
+    errors = [line for line in result.stderr.splitlines() if line.startswith("coord: error:")]
+    assert errors and errors[0].startswith("coord: error: poll: Octopus: ") and "401" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert octosim.api_key not in result.stdout + result.stderr

@@ -85,6 +85,32 @@ def test_the_timer_polls_and_the_status_route_shows_the_result(functions, config
     assert {p["name"] for p in body["projects"]} == {"Identity", "Catalog", "Checkout", "Payments"}
 
 
+def test_a_timer_tick_whose_key_is_refused_fails_the_invocation_after_doing_what_it_can(
+    functions, configured
+) -> None:
+    functions["tick"].get_user_function()(TimerRequest(past_due=False))
+    configured.sim.access.revoke(configured.api_key)
+    with pytest.raises(Exception, match=r"poll: Octopus: .*401") as failed:
+        functions["tick"].get_user_function()(TimerRequest(past_due=False))
+    assert type(failed.value).__name__ == "TickFailed"
+    # What it could still do, it did: the status route answers from the stored state.
+    response = functions["status"].get_user_function()(func.HttpRequest("GET", "/api/status", body=b""))
+    assert response.status_code == 200
+
+
+def test_a_browser_gets_the_live_status_page_at_both_routes(functions, configured) -> None:
+    functions["tick"].get_user_function()(TimerRequest(past_due=True))
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for name, headers in (("status", browser), ("status_page", {})):
+        request = func.HttpRequest("GET", f"/api/{name}", body=b"", params={}, headers=headers)
+        response = functions[name].get_user_function()(request)
+        assert response.status_code == 200, name
+        assert response.mimetype == "text/html"
+        page = response.get_body().decode()
+        assert "coord status" in page and "Octopus was last polled" in page and "Identity" in page
+        assert 'http-equiv="refresh"' in page
+
+
 def test_the_status_route_rejects_a_bad_flag_with_a_problem(functions, configured) -> None:
     request = func.HttpRequest("GET", "/api/status", body=b"", params={"all": "maybe"})
     response = functions["status"].get_user_function()(request)

@@ -111,3 +111,20 @@ def test_an_unknown_group_is_a_usage_error(
     assert config.exists()
     assert result.returncode == 2
     assert "Ledger" in result.stderr
+
+
+def test_a_key_refused_deployment_create_ends_wait_with_the_reason_and_its_email(
+    fast_world, azurite_connection_string: str, table_prefix: str, tmp_path: Path
+) -> None:
+    fast_world.sim.access.deny(fast_world.api_key, "DeploymentCreate")
+    started = time.monotonic()
+    result = promote(fast_world, azurite_connection_string, table_prefix, tmp_path, "--wait")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - started < 60  # it ends; it does not post again every tick
+    assert result.stdout.strip().splitlines()[-1].startswith("Failed:")
+    identity = next(line for line in result.stdout.splitlines() if line.startswith("Identity"))
+    assert "Missing permission: DeploymentCreate" in identity
+    (mail,) = (tmp_path / "mail").glob("*.eml")
+    assert "Missing permission: DeploymentCreate" in mail.read_text(encoding="utf-8")
+    again = promote(fast_world, azurite_connection_string, table_prefix, tmp_path)
+    assert again.returncode == 0, again.stderr  # the group is not locked against the next run

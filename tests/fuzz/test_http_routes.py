@@ -21,7 +21,8 @@ TARGETS = {
     "start_promotion": "coord.entrypoints.http.promotions:start_promotion",
     "get_promotion": "coord.entrypoints.http.promotions:get_promotion",
     "cancel_promotion": "coord.entrypoints.http.promotions:cancel_promotion",
-    "status": "coord.entrypoints.http.feed:status",
+    "status": "coord.entrypoints.http.statuspage:status",
+    "status_page": "coord.entrypoints.http.statuspage:status_html",
     "octopus_events": "coord.entrypoints.http.feed:octopus_events",
     "report": "coord.entrypoints.http.reports:report_route",
     "acquire_lock": "coord.entrypoints.http.locks:acquire_lock",
@@ -80,9 +81,14 @@ def test_no_input_makes_a_route_fail_with_a_500(coord, operation_id, method, ope
         path=st.fixed_dictionaries({name: texts for name in path_names}),
         query=st.dictionaries(st.sampled_from(query_names), texts, max_size=3),
         secret=st.sampled_from([None, "s3cret", "wrong", ""]),
+        accept=st.sampled_from([None, "text/html", "application/json", "text/html;q=x, */*;q="]) | texts,
     )
-    def check(body: bytes, path: dict[str, str], query: dict[str, str], secret: str | None) -> None:
+    def check(
+        body: bytes, path: dict[str, str], query: dict[str, str], secret: str | None, accept: str | None
+    ) -> None:
         headers = {} if secret is None else {"X-Coord-Secret": secret}
+        if accept is not None:
+            headers["Accept"] = accept
         request = Request(method, route_params=path, query=query, headers=headers, body=body)
         answer = serve(lambda r: function(r, coord.services), request)
         assert answer.status != 500, answer.body[:300]

@@ -1,14 +1,16 @@
 """A reader for the Bicep in infra/, enough to hold it to the code without the Bicep CLI.
 
 It understands what these files use: comments, single-quoted strings with `${...}` interpolation,
-top-level declarations (param, var, output, resource, module) with their decorators, and object
-literals. It is not a Bicep parser; when it meets something it does not understand it raises
+top-level declarations (param, var, output, resource, module) with their decorators, object
+literals and for-expressions (`[for x in items: body]`, also as the body of a resource or module).
+It is not a Bicep parser; when it meets something it does not understand it raises
 BicepSyntaxError rather than guess.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 KEYWORDS = (
@@ -190,21 +192,91 @@ def object_literals(expression: str) -> list[str]:
     return found
 
 
-def _matching(text: str, start: int) -> int:
-    """Index of the bracket closing the one at `start`, skipping strings."""
+def _code_chars(text: str, start: int) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth before it) for each code character from `start` on."""
     depth = 0
     for seg in segments(text[start:]):
         if seg.kind != "code":
             continue
-        for i in range(seg.start, seg.end):
-            c = text[start + i]
-            if c in _OPEN:
-                depth += 1
-            elif c in _CLOSE:
-                depth -= 1
-                if depth == 0:
-                    return start + i
+        for i in range(start + seg.start, start + seg.end):
+            yield i, text[i], depth
+            depth += (text[i] in _OPEN) - (text[i] in _CLOSE)
+
+
+def _matching(text: str, start: int) -> int:
+    """Index of the bracket closing the one at `start`, skipping strings."""
+    for i, c, depth in _code_chars(text, start):
+        if c in _CLOSE and depth == 1:
+            return i
     raise BicepSyntaxError(f"unbalanced bracket at offset {start}")
+
+
+def code_text(expression: str) -> str:
+    """The expression's code with string literals reduced to their interpolations, each in parentheses.
+
+    `'https://${name}.x'` becomes `(name)`: what is left is every identifier the expression reads.
+    """
+    out: list[str] = []
+    for seg in segments(expression):
+        chunk = expression[seg.start : seg.end]
+        if seg.kind == "code":
+            out.append(chunk)
+        elif seg.kind == "string" and not chunk.startswith("'''"):  # multi-line strings never interpolate
+            i = 0
+            while (start := chunk.find("${", i)) >= 0:
+                end = _interpolation_end(chunk, start + 2)
+                out.append(f"({code_text(chunk[start + 2 : end - 1])})")
+                i = end
+        out.append(" ")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ForExpression:
+    """`[for item in iterable: if (condition) body]`: the three parts as text."""
+
+    text: str
+    iterable: str
+    condition: str
+    body: str
+
+
+_FOR_HEAD = re.compile(r"\[\s*for\s+(?:\([^)]*\)|[A-Za-z_]\w*)\s+in\s+")
+
+
+def _colon_at_depth_zero(text: str, start: int) -> int:
+    """Index of the `:` that ends a for-expression's iterable (ternaries inside it are skipped)."""
+    ternaries = 0
+    for i, c, depth in _code_chars(text, start):
+        if depth != 0:
+            continue
+        if c == "?" and text[i + 1 : i + 2] not in ("?", ".", "[") and text[i - 1] != "?":
+            ternaries += 1
+        elif c == ":" and ternaries:
+            ternaries -= 1
+        elif c == ":":
+            return i
+    raise BicepSyntaxError(f"for-expression without ':' at offset {start}")
+
+
+def for_expressions(expression: str) -> list[ForExpression]:
+    """Every for-expression in an expression, outermost ones first."""
+    found = []
+    for seg in segments(expression):
+        if seg.kind != "code":
+            continue
+        for match in _FOR_HEAD.finditer(expression, seg.start, seg.end):
+            end = _matching(expression, match.start())
+            colon = _colon_at_depth_zero(expression, match.end())
+            rest = expression[colon + 1 : end].strip()
+            condition = ""
+            if rest.startswith("if") and rest[2:].lstrip().startswith("("):
+                open_at = rest.index("(")
+                close_at = _matching(rest, open_at)
+                condition, rest = rest[open_at + 1 : close_at].strip(), rest[close_at + 1 :].strip()
+            iterable = expression[match.end() : colon].strip()
+            found.append(ForExpression(expression[match.start() : end + 1], iterable, condition, rest))
+    return found
 
 
 def path(literal: str, dotted: str) -> str | None:
@@ -234,6 +306,7 @@ class Declaration:
     condition: str = ""  # `if (...)` of a conditional resource or module
     existing: bool = False
     source: str = ""  # module path
+    loop: str = ""  # the iterable of a resource or module declared with `[for ...]`
 
     @property
     def secure(self) -> bool:
@@ -244,9 +317,20 @@ _PARAM = re.compile(r"^param\s+(\w+)\s+([\w.?\[\]]+)\s*(?:=\s*(.*))?$", re.DOTAL
 _VAR = re.compile(r"^var\s+(\w+)\s*=\s*(.*)$", re.DOTALL)
 _OUTPUT = re.compile(r"^output\s+(\w+)\s+([\w.?\[\]]+)\s*=\s*(.*)$", re.DOTALL)
 _RESOURCE = re.compile(
-    r"^resource\s+(\w+)\s+'([^'@]+)@([^']+)'\s*(existing\s*)?=\s*(?:if\s*\((.*?)\)\s*)?(\{.*\})$", re.DOTALL
+    r"^resource\s+(\w+)\s+'([^'@]+)@([^']+)'\s*(existing\s*)?=\s*(?:if\s*\((.*?)\)\s*)?(\{.*\}|\[.*\])$",
+    re.DOTALL,
 )
-_MODULE = re.compile(r"^module\s+(\w+)\s+'([^']+)'\s*=\s*(?:if\s*\((.*?)\)\s*)?(\{.*\})$", re.DOTALL)
+_MODULE = re.compile(r"^module\s+(\w+)\s+'([^']+)'\s*=\s*(?:if\s*\((.*?)\)\s*)?(\{.*\}|\[.*\])$", re.DOTALL)
+
+
+def _body(value: str) -> tuple[str, str, str]:
+    """(body, condition, loop iterable) of a resource or module value: `{...}` or `[for x in y: {...}]`."""
+    if value.startswith("{"):
+        return value, "", ""
+    loops = for_expressions(value)
+    if not loops or loops[0].text != value:
+        raise BicepSyntaxError(f"not a body or a for-expression: {value[:60]!r}")
+    return loops[0].body, loops[0].condition, loops[0].iterable
 
 
 def _declaration(statement: str, decorators: tuple[str, ...]) -> Declaration:
@@ -259,7 +343,8 @@ def _declaration(statement: str, decorators: tuple[str, ...]) -> Declaration:
         name, type_, expr = match.groups()
         return Declaration("output", name, statement, decorators, type=type_, value=expr.strip())
     if match := _RESOURCE.match(statement):
-        name, type_, version, existing, condition, body = match.groups()
+        name, type_, version, existing, condition, value = match.groups()
+        body, loop_condition, loop = _body(value)
         return Declaration(
             "resource",
             name,
@@ -268,19 +353,22 @@ def _declaration(statement: str, decorators: tuple[str, ...]) -> Declaration:
             type=type_,
             api_version=version,
             value=body,
-            condition=(condition or "").strip(),
+            condition=(condition or loop_condition).strip(),
             existing=bool(existing),
+            loop=loop,
         )
     if match := _MODULE.match(statement):
-        name, source, condition, body = match.groups()
+        name, source, condition, value = match.groups()
+        body, loop_condition, loop = _body(value)
         return Declaration(
             "module",
             name,
             statement,
             decorators,
             value=body,
-            condition=(condition or "").strip(),
+            condition=(condition or loop_condition).strip(),
             source=source,
+            loop=loop,
         )
     keyword = statement.split(None, 1)[0]
     if keyword in KEYWORDS:

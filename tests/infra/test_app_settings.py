@@ -10,11 +10,6 @@ from tests.infra.rules import FUNCTION_APP, Infra
 
 
 @pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
-
-
-@pytest.fixture(scope="module")
 def read() -> set[str]:
     return rules.code_settings()
 
@@ -78,16 +73,6 @@ def test_checker_reports_functions_worker_runtime(infra: Infra) -> None:
     ]
 
 
-def test_checker_reports_a_local_only_setting_set_in_azure(infra: Infra, read: set[str]) -> None:
-    broken = infra.edit(
-        FUNCTION_APP,
-        "  COORD_TABLE_PREFIX: tablePrefix\n",
-        "  COORD_TABLE_PREFIX: tablePrefix\n  COORD_MAIL_DIR: '/tmp/mail'\n",
-    )
-    problems = rules.unexpected_settings(broken, read)
-    assert len(problems) == 1 and problems[0].startswith("COORD_MAIL_DIR: must not be set in Azure")
-
-
 def test_checker_reports_a_secret_setting_given_as_a_plain_value(infra: Infra) -> None:
     broken = infra.edit(
         FUNCTION_APP,
@@ -96,3 +81,24 @@ def test_checker_reports_a_secret_setting_given_as_a_plain_value(infra: Infra) -
     )
     problems = rules.unprotected_secret_settings(broken, set(SECRET_NAMES))
     assert len(problems) == 1 and problems[0].startswith("COORD_WEBHOOK_SECRET: a secret")
+
+
+@pytest.mark.parametrize(
+    ("added", "reason"),
+    [
+        ("COORD_MAIL_DIR: '/tmp/mail'", "COORD_MAIL_DIR: must not be set in Azure"),
+        (
+            "AzureWebJobsStorage__queueServiceUri: 'q'",
+            "AzureWebJobsStorage__queueServiceUri: left out on purpose",
+        ),
+    ],
+    ids=["local-only setting", "queue endpoint the host does not need"],
+)
+def test_checker_reports_a_setting_azure_must_not_have(
+    infra: Infra, read: set[str], added: str, reason: str
+) -> None:
+    broken = infra.edit(
+        FUNCTION_APP, "  COORD_STORAGE: tableEndpoint\n", f"  COORD_STORAGE: tableEndpoint\n  {added}\n"
+    )
+    problems = rules.unexpected_settings(broken, read)
+    assert len(problems) == 1 and problems[0].startswith(reason)

@@ -10,11 +10,6 @@ from tests.infra import rules
 from tests.infra.rules import AZURE_YAML, MAIN, PARAMETERS, ROOT, Infra
 
 
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
-
-
 def test_azure_yaml_hooks_and_parameters_use_only_what_main_bicep_declares(infra: Infra) -> None:
     assert rules.azd_problems(infra) == []
 
@@ -60,11 +55,31 @@ def test_checker_reports_a_renamed_service(infra: Infra) -> None:
     ]
 
 
-def test_checker_reports_a_renamed_secret_that_the_docs_and_parameters_still_name(infra: Infra) -> None:
+def test_checker_reports_a_renamed_secret_that_the_docs_still_name(infra: Infra) -> None:
     broken = infra.edit(
         MAIN, "var webhookSecretName = 'coord-webhook-secret'", "var webhookSecretName = 'hook-token'"
     )
     assert rules.undocumented(broken) == ["docs/deploy.md: does not mention hook-token"]
-    assert rules.azd_problems(broken) == [
-        f"{PARAMETERS}: webhookSecret reads secret coord-webhook-secret, which main.bicep does not name"
-    ]
+
+
+def test_azure_yaml_keeps_to_the_azd_schema(infra: Infra) -> None:
+    assert rules.azure_yaml_schema_problems(infra) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("remoteBuild: true", 'remoteBuild: "yes"', "remoteBuild is a boolean for host: function only"),
+        (
+            "shell: sh\n      run: infra/hooks/predeploy.sh",
+            "shell: bash\n      run: infra/hooks/predeploy.sh",
+            "not bash",
+        ),
+        ("  predeploy:\n", "  beforedeploy:\n", "beforedeploy is not an azd hook"),
+        ("name: coord\n", "name: Coord\n", "name must be lowercase letters, digits and hyphens"),
+    ],
+    ids=["remoteBuild as text", "an unknown shell", "an unknown hook", "a capital in the name"],
+)
+def test_checker_reports_what_the_schema_rejects(infra: Infra, old: str, new: str, problem: str) -> None:
+    problems = rules.azure_yaml_schema_problems(infra.edit(AZURE_YAML, old, new))
+    assert len(problems) == 1 and problems[0].endswith(problem), problems

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.bicep import BicepFile, BicepSyntaxError, object_entries, path, references, strip_comments
+from tests.infra.bicep import (
+    BicepFile,
+    BicepSyntaxError,
+    code_text,
+    for_expressions,
+    object_entries,
+    path,
+    references,
+    strip_comments,
+)
 
 SAMPLE = """// header comment
 @secure()
@@ -63,6 +72,18 @@ def test_references_see_identifiers_in_code_and_interpolations_only() -> None:
     assert references("union(token, other)", "token")
     assert not references("'token'", "token")
     assert not references("tokens.token2", "token")
+
+
+def test_for_expressions_split_into_iterable_condition_and_body() -> None:
+    loops = for_expressions("[for (x, i) in (on ? a : b): if (x.ok) { v: [for y in x.ys: y] }]")
+    assert [(f.iterable, f.condition, f.body) for f in loops] == [
+        ("(on ? a : b)", "x.ok", "{ v: [for y in x.ys: y] }"),
+        ("x.ys", "", "y"),
+    ]
+
+
+def test_code_text_keeps_interpolations_and_drops_string_text() -> None:
+    assert "".join(code_text("'a ${b.c} d' == e // f").split()) == "(b.c)==e"
 
 
 @pytest.mark.parametrize("text", ["var x = {", "var x = 'open", "var x = (1))", "nonsense here"])

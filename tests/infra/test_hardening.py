@@ -5,15 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 
-import pytest
-
 from tests.infra import rules
-from tests.infra.rules import FUNCTION_APP, MAIN, ROOT, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
+from tests.infra.bicep import references
+from tests.infra.rules import EMAIL_BICEP, FUNCTION_APP, MAIN, ROOT, Infra
 
 
 def test_every_resource_keeps_its_required_security_and_plan_properties(infra: Infra) -> None:
@@ -51,3 +45,19 @@ def test_checker_reports_basic_auth_publishing_turned_back_on(infra: Infra) -> N
         f"{FUNCTION_APP}: basic-auth publishing must be off for ftp and scm, "
         "is {'ftp': 'false', 'scm': 'true'}"
     ]
+
+
+def test_checker_reports_app_settings_written_on_the_site_as_well(infra: Infra) -> None:
+    broken = infra.edit(
+        FUNCTION_APP, "      http20Enabled: true\n", "      http20Enabled: true\n      appSettings: []\n"
+    )
+    assert rules.property_problems(broken) == [
+        f"{FUNCTION_APP}: siteConfig.appSettings must be absent; the appsettings config has them"
+    ]
+
+
+def test_the_sender_address_is_on_the_domain_recipients_see(infra: Infra) -> None:
+    # COORD_MAIL_FROM, which coord.yaml's mail.from must equal, comes from this output.
+    output = infra.bicep(EMAIL_BICEP).outputs["senderAddress"].value
+    assert references(output, "domain.properties.fromSenderDomain")
+    assert not references(output, "domain.properties.mailFromSenderDomain")

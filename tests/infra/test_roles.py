@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.infra import rules
-from tests.infra.rules import RBAC, Infra
-
-
-@pytest.fixture(scope="module")
-def infra() -> Infra:
-    return Infra.load()
+from tests.infra.rules import DEPLOYER_CONDITION, RBAC, Infra
 
 
 def test_each_role_id_is_the_built_in_role_its_comment_names(infra: Infra) -> None:
@@ -65,4 +58,20 @@ def test_checker_reports_a_role_given_at_the_wrong_resource(infra: Infra) -> Non
     assert rules.missing_roles(broken) == [
         "ACS_EMAIL_ENDPOINT: needs Communication and Email Service Owner on "
         "Microsoft.Communication/communicationServices for the app's identity"
+    ]
+
+
+def test_the_deployer_may_assign_exactly_the_roles_the_template_assigns(infra: Infra) -> None:
+    assert rules.deployer_condition_problems(infra) == []
+
+
+def test_checker_reports_a_role_the_deployer_could_not_assign(infra: Infra) -> None:
+    broken = infra.edit(
+        DEPLOYER_CONDITION,
+        "@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals "
+        "{b7e6dc6d-f1e8-4753-8033-0f276bb0955b, ",
+        "@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {",
+    )
+    assert rules.deployer_condition_problems(broken) == [
+        f"{DEPLOYER_CONDITION}: differs from the roles rbac.bicep assigns by ['Storage Blob Data Owner']"
     ]

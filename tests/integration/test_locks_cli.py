@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ def test_lock_prints_the_token_and_unlock_releases_it(run) -> None:
     status, out, err = run("lock", "db-migrations", "--holder", "release 3.2", "--ttl", "600")
     token = out.strip()
     assert status == 0 and len(token) > 20 and "\n" not in token
+    # A token is pasted after --token: one starting with '-' would be read as an option.
+    assert re.fullmatch(r"[0-9a-f]+", token)
     assert "locked 'db-migrations' for 'release 3.2'" in err
     status, out, _ = run("unlock", "db-migrations", "--token", token)
     assert status == 0 and out.startswith("released 'db-migrations' (held by 'release 3.2'")

@@ -336,3 +336,27 @@ def test_the_api_key_stays_out_of_logs_and_errors_under_faults(
     messages += [r.getMessage() + repr(r.__dict__) for r in caplog.records]
     assert any("stamina" in m for m in messages)
     assert not [m for m in messages if octosim.api_key in m]
+
+
+def test_an_untenanted_deployment_lost_behind_many_tenant_deployments_is_found_not_posted_again(
+    octosim: Any, client: OctopusClient, world: World
+) -> None:
+    sim = octosim.sim
+    tenants = [sim.add_tenant(f"Client T{n}", {"Client Portal": ["Client Dev"]}) for n in range(45)]
+    release = sim.create_release("Client Portal", "4.0.0")
+    started = sim.clock.now()
+    # The POST is stored but its answer lost, and this attempt gives up before looking again.
+    lost = sim.faults.add("POST /deployments", lost_response=True, count=1)
+    impatient = RetryPolicy(create_attempts=1)
+    with (
+        OctopusClient(octosim.url, octosim.api_key, retry=impatient, timeout=TIMEOUT) as first,
+        pytest.raises(OctopusUnavailable),
+    ):
+        first.create_deployment(release, world.dev, idempotency_key="run-7:portal:dev", since=started)
+    assert lost.fired == 1
+    # Meanwhile each tenant gets the release: the project's 30 newest deployments are all theirs.
+    sim.clock.advance(timedelta(minutes=1))
+    for tenant in tenants:
+        sim.deploy("Client Portal", "4.0.0", "Client Dev", tenant=tenant)
+    found = client.create_deployment(release, world.dev, idempotency_key="run-7:portal:dev", since=started)
+    assert [d.id for d in deployments_of(sim, release, world.dev)] == [found.Id]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from coord.domain.records import TaskState
 from coord.entrypoints.http import feed as routes
 from coord.entrypoints.http.messages import Request, serve
 from coord.feed import service as feed_service
+from coord.feed.freshness import read_freshness
 from coord.feed.poller import PollOptions
+from coord.feed.status import PollFreshness
+from coord.octopus import OctopusError
 from coord.store.leases import acquire_lease, read_lease
 
 
@@ -160,7 +165,8 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing(coord) -> None:
     written_before = coord.services.store.operations.snapshot().entities_written
     feed_service.poll(coord.services)
     assert as_recorded(recorded(coord)) == expected(sim)
-    assert coord.services.store.operations.snapshot().entities_written - written_before <= 2  # cursor only
+    written = coord.services.store.operations.snapshot().entities_written - written_before
+    assert written <= 3  # the lease, the cursor and when the poll ran; no record or matrix cell
 
 
 def test_a_webhook_with_a_wrong_secret_is_refused(coord) -> None:
@@ -318,3 +324,20 @@ def test_a_catch_up_longer_than_the_lease_keeps_it_to_the_end(coord) -> None:
     assert report is not None and report.caught_up
     assert coord.services.clock.offset > feed_service.POLL_LEASE_TTL  # the poll outlived one lease period
     assert rival_wins == []
+
+
+def test_each_poll_notes_when_it_ran_and_a_failed_one_why(coord, quick_retries) -> None:
+    sim = coord.octosim.sim
+    state = coord.services.store.table("state")
+    assert read_freshness(state) == PollFreshness()
+    feed_service.poll(coord.services)
+    worked = coord.services.clock.now()
+    assert read_freshness(state) == PollFreshness(worked, worked, "")
+    sim.clock.advance(timedelta(minutes=20))
+    fault = sim.faults.add(status=503)
+    with pytest.raises(OctopusError):
+        feed_service.poll(coord.services)
+    sim.faults.remove(fault)
+    failed = read_freshness(state)
+    assert (failed.last_attempt, failed.last_success) == (coord.services.clock.now(), worked)
+    assert "503" in failed.error and failed.stale(coord.services.clock.now())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +17,11 @@ from tests.integration.test_promotion_world import PromotionWorld
 world = promotion_world.world  # the fixture, shared with the other promotion tests
 
 
-def call(world: PromotionWorld, route, body: Any = None, **params: str) -> tuple[int, dict[str, Any], dict]:
+def call(
+    world: PromotionWorld, route, body: Any = None, headers: dict[str, str] | None = None, **params: str
+) -> tuple[int, dict[str, Any], dict]:
     raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
-    request = Request("POST" if route is not get_promotion else "GET", params, {}, {}, raw)
+    request = Request("POST" if route is not get_promotion else "GET", params, {}, headers or {}, raw)
     response = serve(lambda r: route(r, world.services), request)
     return response.status, json.loads(response.body), dict(response.headers)
 
@@ -38,6 +42,18 @@ def test_a_promotion_starts_with_202_and_a_location_that_shows_it(world: Promoti
     payments = [p for p in shown["projects"] if p["project"] == "Payments"]
     assert {p["tenant"] for p in payments} == {"Acme", "Globex"}
     assert all(p["waits_for"] == ["Catalog", "Checkout"] for p in payments)
+
+
+@pytest.mark.parametrize(("signed_in", "who"), [(True, "priya@shop.example"), (False, "HTTP")])
+def test_an_ad_hoc_run_says_who_asked_and_takes_no_scheduled_promotions_name(
+    world: PromotionWorld, signed_in: bool, who: str
+) -> None:
+    # The world's coord.yaml has a scheduled promotion of the same group, from and to.
+    world.services.settings = replace(world.services.settings, caller_identity=signed_in)
+    headers = {"X-MS-CLIENT-PRINCIPAL-NAME": "priya@shop.example"}  # set by App Service authentication
+    status, doc, _ = call(world, start_promotion, GOOD, headers)
+    assert status == 202
+    assert (doc["requested_by"], doc["promotion"]) == (who, None)
 
 
 def test_a_dry_run_answers_200_with_the_plan_and_starts_nothing(world: PromotionWorld) -> None:
@@ -126,3 +142,13 @@ def test_a_subset_promotes_only_the_projects_named(world: PromotionWorld) -> Non
     run = world.run_to_end(doc["id"])
     assert run.phase.value == "Succeeded"
     assert world.version_in("Checkout", "Production") is None
+
+
+def test_a_timeout_in_the_body_sets_the_run_s_deadline_and_a_bad_one_is_named(world: PromotionWorld) -> None:
+    status, problem, _ = call(world, start_promotion, {**GOOD, "timeout": "soon"})
+    assert status == 400
+    assert problem["errors"] == ["timeout: 'soon' is not a duration (expected e.g. 30m, 72h, 1d or 1h30m)"]
+    status, doc, _ = call(world, start_promotion, {**GOOD, "timeout": "90m"})
+    assert status == 202
+    created = datetime.fromisoformat(doc["created"])
+    assert datetime.fromisoformat(doc["deadline"]) - created == timedelta(minutes=90)

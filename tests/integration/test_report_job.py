@@ -167,7 +167,7 @@ def test_the_report_waits_for_the_poll_to_catch_up_after_an_outage(
     move_to(sim, datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
     outage = sim.faults.add(route="GET /events", status=503)
     first = heartbeat.tick(services)
-    assert any("poll failed" in note for note in first.notes), first.notes
+    assert first.failed and first.failures[0].startswith("poll: Octopus: "), first.failures
     assert any("waiting until the poll has caught up" in note for note in first.notes)
     assert services.outbox.entry("report:2026-11-26") is None
     assert smtp_server.messages == []

@@ -13,14 +13,20 @@ class SimulatorError(Exception):
 class ApiError(Exception):
     """An Octopus error response: status, `ErrorMessage` and `Errors` (Holdout 9)."""
 
-    def __init__(self, status: int, message: str, errors: list[str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, errors: list[str] | None = None, *, help_text: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = list(errors or [])
+        self.help_text = help_text
 
     def body(self) -> dict[str, object]:
-        return {"ErrorMessage": self.message, "Errors": self.errors}
+        body: dict[str, object] = {"ErrorMessage": self.message, "Errors": self.errors}
+        if self.help_text:
+            body["HelpText"] = self.help_text
+        return body
 
 
 def rejected(*errors: str) -> ApiError:

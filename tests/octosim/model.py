@@ -216,6 +216,9 @@ class Subscription:
     environments: list[str] = field(default_factory=list)
     timeout: str = "00:00:10"
     is_disabled: bool = False
-    # Delivery faults: each payload sent twice with this probability; batches delivered in reverse.
+    # Delivery faults: each payload sent twice with this probability; batches delivered in reverse;
+    # this share of payloads held back and sent `late_seconds` (simulated) later.
     duplicate_rate: float = 0.0
     out_of_order: bool = False
+    late_rate: float = 0.0
+    late_seconds: float = 60.0

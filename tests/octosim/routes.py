@@ -31,6 +31,7 @@ class Request:
     space_id: str | None
     params: dict[str, str] = field(default_factory=dict)
     user: str = "api-user"
+    api_key: str | None = None
 
     def values(self, name: str) -> list[str]:
         """A list parameter: comma-separated and/or repeated (octopus-api.md §3 Events)."""
@@ -208,21 +209,6 @@ def spaces_all(sim: Simulator, req: Request) -> Any:
 @route("GET", "/spaces/{id}", spaced=False)
 def space_get(sim: Simulator, req: Request) -> Any:
     return res.space_json(_get(sim.spaces, req.params["id"], sim, req))
-
-
-@route("GET", "/users/me", spaced=False)
-def users_me(sim: Simulator, req: Request) -> Any:
-    return {
-        "Id": "Users-1",
-        "Username": req.user,
-        "DisplayName": "API user",
-        "IsActive": True,
-        "IsService": True,
-        "EmailAddress": None,
-        "CanPasswordBeEdited": False,
-        "IsRequestor": True,
-        "Links": {"Self": "/api/users/Users-1"},
-    }
 
 
 # ---------------------------------------------------------------------- project groups, projects, channels

@@ -11,15 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.octosim import control
+from tests.octosim import control, routes_access  # noqa: F401  (registers the users' routes)
 from tests.octosim.errors import ApiError
 from tests.octosim.formats import iso
 from tests.octosim.routes import Request, Response, dispatch, match
 from tests.octosim.simulator import Simulator
 
-_UNAUTHORIZED = (
-    "You must be logged in to perform this action. Please provide a valid API key or log in again."
-)
 _SERVER_ERROR_BODY = {
     "ErrorMessage": "An unexpected error occurred in Octopus Server. Please see the server log for details.",
     "Errors": [],
@@ -101,9 +98,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if found is not None:
             name, handler, params, space_id = found
-            request = Request(method, path, query, body, space_id, params)
-            if not self._authorised(query, name):
-                response = Response(401, {"ErrorMessage": _UNAUTHORIZED, "Errors": []})
+            key = self._api_key(query)
+            refusal = sim.access.refusal(key, name)
+            user = sim.access.user(key)
+            request = Request(method, path, query, body, space_id, params, api_key=key)
+            if user is not None:
+                request.user = user.username
+            if refusal is not None:
+                response = Response(refusal.status, refusal.body())
             else:
                 response = dispatch(sim, request, handler)
         if decision.lost_response:
@@ -116,14 +118,12 @@ class _Handler(BaseHTTPRequestHandler):
         sim.observations.record(entry)
         self._send(response)
 
-    def _authorised(self, query: dict[str, list[str]], route: str) -> bool:
+    def _api_key(self, query: dict[str, list[str]]) -> str | None:
+        # octopus-api.md §1: the header, or the `apikey` query parameter.
         key = self.headers.get("X-Octopus-ApiKey")
         if key is None:
             key = next((v[-1] for k, v in query.items() if k.lower() == "apikey"), None)
-        if not key and route == "GET /":
-            # README: the root document is readable anonymously; an invalid key is still refused.
-            return True
-        return key == self.server.sim.api_key
+        return key
 
     @staticmethod
     def _fault_response(status: int, retry_after: int | None, body: Any) -> Response:

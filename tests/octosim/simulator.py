@@ -22,7 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.octosim import changes
 from tests.octosim import lifecycle as lc
+from tests.octosim.access import Access
 from tests.octosim.clock import ManualClock, RealClock
 from tests.octosim.errors import ApiError, SimulatorError, rejected
 from tests.octosim.faults import Faults
@@ -93,6 +95,7 @@ class Simulator:
     ) -> None:
         self.clock = clock or ManualClock(DEFAULT_START)
         self.api_key = api_key or _api_key()
+        self.access = Access(self)
         self.lock = threading.RLock()
         self.faults = Faults(seed=seed)
         self.observations = Observations()
@@ -986,6 +989,8 @@ class Simulator:
         duplicate_rate: float = 0.0,
         out_of_order: bool = False,
         timeout: str = "00:00:10",
+        late_rate: float = 0.0,
+        late_by: timedelta | float = 60.0,
     ) -> str:
         """Add a webhook subscription; each matching event is POSTed to `url`."""
         with self.lock:
@@ -1003,9 +1008,29 @@ class Simulator:
                 False,
                 duplicate_rate,
                 out_of_order,
+                late_rate,
+                late_by.total_seconds() if isinstance(late_by, timedelta) else float(late_by),
             )
             self.subscriptions[sub.id] = sub
             return sub.id
+
+    # ------------------------------------------------------------------ changes people make
+
+    def rename_project(self, ref: str, new_name: str) -> str:
+        """Rename a project (id and slug stay); writes a `Modified` event. See changes.py."""
+        return changes.rename(self, "project", ref, new_name)
+
+    def rename_environment(self, ref: str, new_name: str) -> str:
+        """Rename an environment; writes a `Modified` event."""
+        return changes.rename(self, "environment", ref, new_name)
+
+    def rename_tenant(self, ref: str, new_name: str) -> str:
+        """Rename a tenant; writes a `Modified` event."""
+        return changes.rename(self, "tenant", ref, new_name)
+
+    def delete_release(self, project: str, version: str) -> str:
+        """Delete a release and its deployments, as retention does. See changes.py."""
+        return changes.delete_release(self, project, version)
 
     # ------------------------------------------------------------------ test conveniences
 

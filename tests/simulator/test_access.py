@@ -114,3 +114,49 @@ def test_lifecycle_phases_have_the_octopus_field_names(api):
         "IsOptionalPhase",
     } <= set(phase)
     assert api.get("/api/lifecycles/all").json()[0]["Phases"] == []
+
+
+# -- keys with fewer permissions -------------------------------------------------------------------
+
+
+def test_a_key_without_a_permission_gets_403_naming_it_as_octopus_does(octosim):
+    key = octosim.sim.access.add_key(permissions=["ProjectView", "ReleaseView", "DeploymentView"])
+    release = octosim.sim.release("Identity", "1.1.0").id
+    environment = octosim.sim.environment("Production").id
+    with httpx.Client(base_url=octosim.url, headers={"X-Octopus-ApiKey": key}) as limited:
+        assert limited.get("/api/projects/all").status_code == 200
+        refused = limited.post("/api/deployments", json={"ReleaseId": release, "EnvironmentId": environment})
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["ErrorMessage"] == (
+        "You do not have permission to perform this action. Please contact your Octopus administrator. "
+        "Missing permission: DeploymentCreate"
+    )
+    assert "DeploymentCreate" in body["HelpText"]
+    assert octosim.sim.observations.counter("deployments_created") == 0
+
+
+def test_users_me_is_the_key_s_user_and_its_permissions_are_listed_per_space(octosim):
+    key = octosim.sim.access.add_key(username="coord", permissions=["ProjectView", "TaskView"])
+    with httpx.Client(base_url=octosim.url, headers={"X-Octopus-ApiKey": key}) as limited:
+        me = limited.get("/api/users/me").json()
+        link = me["Links"]["Permissions"].split("{")[0]
+        permissions = limited.get(link, params={"spaces": "Spaces-1", "includeSystem": "true"}).json()
+    assert me["Username"] == "coord" and me["IsService"] is True
+    assert set(permissions["SpacePermissions"]) == {"ProjectView", "TaskView"}
+    (grant,) = permissions["SpacePermissions"]["TaskView"]
+    assert grant["SpaceId"] == "Spaces-1" and grant["RestrictedToProjectIds"] == []
+
+
+def test_a_permission_taken_away_is_refused_from_then_on(octosim, api):
+    assert api.get("/api/events").status_code == 200
+    octosim.sim.access.deny(octosim.api_key, "EventView")
+    refused = api.get("/api/events")
+    assert refused.status_code == 403
+    assert refused.json()["ErrorMessage"].endswith("Missing permission: EventView")
+
+
+def test_a_revoked_key_gets_401_everywhere(octosim, api):
+    octosim.sim.access.revoke(octosim.api_key)
+    assert api.get("/api/projects/all").status_code == 401
+    assert api.get("/api/users/me").status_code == 401

@@ -94,6 +94,21 @@ def test_out_of_order_delivery_reverses_each_batch(octosim, receiver):
     assert ids == sorted(ids, reverse=True) and len(ids) == 2
 
 
+def test_late_delivery_holds_payloads_until_the_clock_has_moved_on(octosim, receiver):
+    sim = octosim.sim
+    sim.add_subscription(receiver.url, late_rate=1.0, late_by=timedelta(minutes=2))
+    dep = _deploy_and_finish(sim)
+    assert receiver.received == []
+    sim.clock.advance(timedelta(minutes=1))
+    sim.webhooks.flush()
+    assert receiver.received == []  # the queued and started events are not due yet
+    sim.clock.advance(timedelta(minutes=2))
+    sim.webhooks.flush()
+    categories = [b["Payload"]["Event"]["Category"] for _, b in receiver.received]
+    assert sorted(categories) == ["DeploymentQueued", "DeploymentStarted", "DeploymentSucceeded"]
+    assert {b["Payload"]["Event"]["RelatedDocumentIds"][0] for _, b in receiver.received} == {dep}
+
+
 def test_a_failing_receiver_is_recorded_not_retried(octosim):
     sim = octosim.sim
     sim.add_subscription("http://127.0.0.1:9/nothing-listens")

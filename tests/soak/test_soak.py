@@ -12,7 +12,7 @@ from tests.soak.harness import Soak, SoakOptions
 SHORT = SoakOptions(days=2, projects=50, tick_minutes=30, seed=11, settle_limit=timedelta(hours=6))
 
 
-def test_two_faulty_days_leave_every_deployment_recorded_and_nothing_done_twice() -> None:
+def test_two_faulty_days_leave_every_deployment_recorded_nothing_done_twice_or_out_of_order() -> None:
     with Soak(SHORT) as soak:
         figures = soak.run()
     print(figures.table())
@@ -22,6 +22,7 @@ def test_two_faulty_days_leave_every_deployment_recorded_and_nothing_done_twice(
     assert figures.deployments_wrong_state == []
     assert figures.deployments_created_by_coord > 0
     assert figures.duplicate_deployments == {}
+    assert figures.order_violations == []
     assert figures.duplicate_emails == {}
     assert figures.reports_by_day == dict.fromkeys(figures.report_days_expected, 1)
     assert figures.promotion_runs >= 1
@@ -34,4 +35,8 @@ def test_two_faulty_days_leave_every_deployment_recorded_and_nothing_done_twice(
     assert figures.ticks["process killed"] + figures.ticks["process finished"] >= 1
     assert figures.ticks["concurrent"] >= 2
     assert {"500", "503", "lost"} <= set(figures.octopus_faults)
+    # Webhooks arrived, some late and some twice, and advanced runs between ticks.
+    assert figures.webhooks_by_status.get("202", 0) > 100
+    assert figures.webhooks_late > 0 and figures.webhooks_repeated > 0
+    assert figures.runs_advanced_by_webhook > 0
     assert figures.violations() == []

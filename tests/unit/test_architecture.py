@@ -26,9 +26,9 @@ PAGE = ROOT / "docs" / "architecture.md"
 MAX_LINES = 400
 MAX_LOOSE_MODULES = 8
 
-# Third-party libraries a pure module may use: validation and the two parsers it would
-# otherwise hand-write (SemVer precedence, cron).
-PURE_LIBRARIES = {"pydantic", "pydantic_core", "semver", "croniter"}
+# Third-party libraries a pure module may use: validation and the cron parser it would
+# otherwise hand-write.
+PURE_LIBRARIES = {"pydantic", "pydantic_core", "croniter"}
 # Standard-library modules that reach outside the process, read a clock or keep global state.
 IMPURE_STDLIB = {
     "asyncio", "ftplib", "http", "io", "logging", "multiprocessing", "os", "pathlib", "random",

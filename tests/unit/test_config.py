@@ -8,6 +8,7 @@ from textwrap import dedent
 import pytest
 
 from coord.config import ConfigError, ConfigProblem, load_config, lookup, parse_config, resolve_names
+from coord.config.permissions import NEEDS, Grant, missing_permissions
 from coord.domain.versions import parse_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +126,7 @@ def test_an_empty_file_is_an_empty_configuration() -> None:
         ),
         (
             ('"Checkout >= 3.2"', '"Checkout >= three"'),
-            "groups.shop.depends_on.Storefront[1]: 'Checkout >= three': 'three' is not a release version (expected SemVer with up to four numbers, e.g. 1.2.3)",  # noqa: E501  (a message as users read it)
+            "groups.shop.depends_on.Storefront[1]: 'Checkout >= three': 'three' is not a version to compare with (expected a number first, e.g. 3.2 or v1.0)",  # noqa: E501  (a message as users read it)
         ),
         (
             ("duration: 72h", "duration: 72x"),
@@ -300,3 +301,37 @@ def test_the_example_configuration_is_valid() -> None:
         .read_text()
         .startswith("# yaml-language-server: $schema=./schema/coord.schema.json\n")
     )
+
+
+# -- the permissions coord needs -------------------------------------------------------------------
+
+
+def test_permissions_restricted_to_other_projects_or_environments_are_named_with_what_they_miss() -> None:
+    everything = {need.permission: [Grant("Spaces-1")] for need in NEEDS}
+    projects = {"Projects-1": "Identity", "Projects-3": "Checkout"}
+    environments = {"Environments-3": "Production"}
+    assert (
+        missing_permissions(
+            everything, space_id="Spaces-1", projects=projects, environments=environments, promotions=True
+        )
+        == []
+    )
+    partial = {
+        **everything,
+        "DeploymentCreate": [Grant("Spaces-1", project_ids=("Projects-1",))],
+        "TaskView": [Grant("Spaces-2")],  # another space's grant does not count here
+    }
+    missing = missing_permissions(
+        partial, space_id="Spaces-1", projects=projects, environments=environments, promotions=True
+    )
+    assert [str(m) for m in missing] == [
+        "TaskView: to follow the tasks of deployments",
+        "DeploymentCreate (granted, but not for Checkout): to create the deployments of promotion runs",
+    ]
+    without_promotions = missing_permissions(
+        partial, space_id="Spaces-1", projects=projects, environments=environments, promotions=False
+    )
+    assert [(m.need.permission, m.required) for m in without_promotions] == [
+        ("TaskView", True),
+        ("DeploymentCreate", False),
+    ]

@@ -1,11 +1,13 @@
 from datetime import UTC, datetime, timedelta
 
 from coord.feed.events import (
+    FEED_CATEGORIES,
     MAX_REMEMBERED,
     OVERLAP,
     EventCursor,
     advance,
     deployment_event,
+    names_changed,
     reconcile_due,
     unseen,
     window_start,
@@ -76,3 +78,12 @@ def test_an_extreme_burst_is_remembered_only_up_to_the_cap() -> None:
     assert len(cursor.recent) == MAX_REMEMBERED
     assert "Events-0" not in cursor.recent  # the oldest are forgotten first
     assert f"Events-{MAX_REMEMBERED + 49}" in cursor.recent
+
+
+def test_a_modified_project_environment_or_tenant_is_a_name_change_and_nothing_else_is() -> None:
+    assert "Modified" in FEED_CATEGORIES
+    assert names_changed("Modified", ["Projects-3"])
+    assert names_changed("Modified", ["Environments-2"])
+    assert names_changed("Modified", ["Tenants-1", "Projects-3"])
+    assert not names_changed("Modified", ["Variables-3"])
+    assert not names_changed("DeploymentQueued", ["Deployments-1", "Projects-3"])

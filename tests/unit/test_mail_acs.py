@@ -40,7 +40,13 @@ def test_the_payload_has_the_shape_begin_send_takes() -> None:
         "senderAddress": "DoNotReply@abc.azurecomm.net",
         "recipients": {"to": [{"address": "ops@example.com"}, {"address": "dev@example.com"}]},
         "content": {"subject": "Run r-1 succeeded", "plainText": "ok", "html": "<p>ok</p>"},
-        "headers": {"X-Coord-Key": "mail:run:r-1", "X-Coord-Message-Id": MESSAGE.message_id},
+        "headers": {
+            "List-Id": "coord <mail.coord.abc.azurecomm.net>",
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            "X-Coord-Key": "mail:run:r-1",
+            "X-Coord-Message-Id": MESSAGE.message_id,
+        },
         "userEngagementTrackingDisabled": True,
     }
 

@@ -79,3 +79,19 @@ def test_long_keys_get_short_distinct_file_names() -> None:
     a, b = file_stem("k" * 400 + "a"), file_stem("k" * 400 + "b")
     assert a != b
     assert len(a) <= 150
+
+
+@pytest.mark.parametrize(
+    ("key", "list_id"),
+    [
+        ("report:2026-11-26", "coord daily report <daily-report.coord.example.com>"),
+        ("promotion:20261126T183000Z-1a2b3c4d", "coord promotion runs <promotions.coord.example.com>"),
+        ("all-deployed:shop:Environments-3:abc", "coord all deployed <all-deployed.coord.example.com>"),
+    ],
+)
+def test_each_kind_of_email_is_its_own_list_and_says_a_program_sent_it(key: str, list_id: str) -> None:
+    mail = make(key=key).to_email_message()
+    assert mail["List-Id"] == list_id
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+    assert mail["X-Coord-Key"] == key

@@ -20,11 +20,11 @@ import stamina
 from pydantic import SecretStr
 
 from coord.octopus import (
+    OctopusAuthError,
     OctopusClient,
     OctopusNotFound,
     OctopusProtocolError,
     OctopusRejected,
-    OctopusServerError,
     OctopusUnavailable,
     RetryPolicy,
 )
@@ -52,9 +52,12 @@ class FakeOctopus:
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.deployments: list[dict[str, Any]] = []
         self.requests: list[httpx.Request] = []
+        self.rewrite_comments = False
         self.route("GET", "/api/spaces/all", lambda r: httpx.Response(200, json=self.spaces))
         self.route("GET", "/api/Spaces-1/deployments", self._list_deployments)
         self.route("POST", "/api/Spaces-1/deployments", self._create_deployment)
+        for release in ("Releases-1", "Releases-9"):
+            self.route("GET", f"/api/Spaces-1/releases/{release}/deployments", self._release_deployments)
 
     def route(self, method: str, path: str, answer: Callable[[httpx.Request], httpx.Response]) -> None:
         self.routes[(method, path)] = answer
@@ -95,6 +98,13 @@ class FakeOctopus:
         take = int(query.get("take", ["30"])[0])
         return httpx.Response(200, json={"ItemType": "Deployment", "Items": items[:take], "Links": {}})
 
+    def _release_deployments(self, request: httpx.Request) -> httpx.Response:
+        release = request.url.path.split("/")[-2]
+        query = parse_qs(request.url.query.decode())
+        skip, take = int(query.get("skip", ["0"])[0]), int(query.get("take", ["30"])[0])
+        items = [d for d in reversed(self.deployments) if d["ReleaseId"] == release]
+        return httpx.Response(200, json={"ItemType": "Deployment", "Items": items[skip : skip + take]})
+
     def _create_deployment(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         deployment = {
@@ -104,8 +114,26 @@ class FakeOctopus:
             "Created": "2026-11-26T18:30:00.000+00:00",
             **body,
         }
+        if self.rewrite_comments:
+            deployment["Comments"] = "comments trimmed by the server"
         self.deployments.append(deployment)
         return httpx.Response(201, json=deployment)
+
+    def add_deployment(self, release: str, created: str, tenant: str | None, comments: str = "") -> None:
+        """A deployment someone else created."""
+        number = len(self.deployments) + 1
+        self.deployments.append(
+            {
+                "Id": f"Deployments-{number}",
+                "ProjectId": "Projects-1",
+                "ReleaseId": release,
+                "EnvironmentId": "Environments-2",
+                "TenantId": tenant,
+                "TaskId": f"ServerTasks-{number}",
+                "Created": created,
+                "Comments": comments,
+            }
+        )
 
 
 def lost_after_processing(fake: FakeOctopus) -> Fault:
@@ -362,12 +390,19 @@ def test_retries_are_bounded_and_end_in_unavailable(fake: FakeOctopus) -> None:
     assert fake.count("GET", "/api/Spaces-1/dashboard") == 3
 
 
+def test_a_server_error_is_an_outage_and_asked_again(fake: FakeOctopus) -> None:
+    fake.json_route("GET", "/api/Spaces-1/dashboard", {"Items": []})
+    fake.fail("GET", "/api/Spaces-1/dashboard", status(500, b'{"ErrorMessage": "restarting"}'))
+    assert make_client(fake).dashboard().Items == ()
+    assert fake.count("GET", "/api/Spaces-1/dashboard") == 2
+
+
 @pytest.mark.parametrize(
-    ("code", "error"), [(500, OctopusServerError), (400, OctopusRejected), (404, OctopusNotFound)]
-)
-def test_answers_that_asking_again_cannot_change_are_not_retried(
-    fake: FakeOctopus, code: int, error: type[Exception]
-) -> None:
+    ("code", "error"),
+    [(400, OctopusRejected), (401, OctopusAuthError), (403, OctopusAuthError), (404, OctopusNotFound),
+     (409, OctopusRejected)],
+)  # fmt: skip
+def test_refusals_are_final_and_not_asked_again(fake: FakeOctopus, code: int, error: type[Exception]) -> None:
     fake.json_route("GET", "/api/Spaces-1/dashboard", {"Items": []})
     fake.fail("GET", "/api/Spaces-1/dashboard", status(code, b'{"ErrorMessage": "no"}'))
     with pytest.raises(error):
@@ -438,9 +473,7 @@ def test_an_oversized_answer_is_cut_off(fake: FakeOctopus) -> None:
 
 
 def create(client: OctopusClient, key: str = "run-1:Projects-1:Environments-2", **kwargs: Any) -> Any:
-    return client.create_deployment(
-        "Releases-1", "Environments-2", idempotency_key=key, project_id="Projects-1", **kwargs
-    )
+    return client.create_deployment("Releases-1", "Environments-2", idempotency_key=key, **kwargs)
 
 
 def test_a_deployment_is_posted_once_with_the_key_in_its_comments(fake: FakeOctopus) -> None:
@@ -540,11 +573,37 @@ def test_creating_keeps_failing_only_a_bounded_number_of_times(fake: FakeOctopus
     assert fake.deployments == []
 
 
-def test_a_key_reused_for_another_release_is_a_caller_error(fake: FakeOctopus) -> None:
+def test_an_untenanted_step_is_found_behind_many_tenant_deployments_of_its_release(
+    fake: FakeOctopus,
+) -> None:
     client = make_client(fake)
-    create(client, key="k")
-    with pytest.raises(ValueError, match="already names Deployments-1 of release Releases-1"):
-        client.create_deployment("Releases-9", "Environments-2", idempotency_key="k", project_id="Projects-1")
+    first = create(client, key="run-1:untenanted")
+    for tenant in range(250):  # far more than one page of the release's deployments
+        fake.add_deployment("Releases-1", "2026-11-26T18:31:00.000+00:00", f"Tenants-{tenant}")
+    since = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
+    again = create(client, key="run-1:untenanted", since=since)
+    assert again.Id == first.Id
+    assert fake.count("POST", "/api/Spaces-1/deployments") == 1
+    assert fake.count("GET", "/api/Spaces-1/releases/Releases-1/deployments") == 1 + 3
+
+
+def test_the_look_up_stops_at_a_page_older_than_the_step(fake: FakeOctopus) -> None:
+    for tenant in range(250):
+        fake.add_deployment("Releases-1", "2026-11-20T08:00:00.000+00:00", f"Tenants-{tenant}")
+    since = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
+    create(make_client(fake), key="run-2:new", since=since)
+    assert fake.count("GET", "/api/Spaces-1/releases/Releases-1/deployments") == 1
+    assert fake.count("POST", "/api/Spaces-1/deployments") == 1
+
+
+def test_comments_that_come_back_without_the_key_are_logged_as_an_error(
+    fake: FakeOctopus, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.rewrite_comments = True
+    with caplog.at_level(logging.ERROR, logger="coord.octopus.deployments"):
+        deployment = create(make_client(fake), key="run-3:x")
+    assert deployment.Id == "Deployments-1"
+    assert "no longer carry coord's key [coord:run-3:x]" in caplog.text
 
 
 @pytest.mark.parametrize("key", ["", "has space", "close]bracket", "x" * 201])
@@ -555,17 +614,6 @@ def test_malformed_keys_are_refused_before_any_request(fake: FakeOctopus, key: s
     with pytest.raises(ValueError, match="idempotency key"):
         create(client, key=key)
     assert len(fake.requests) == before
-
-
-def test_the_project_is_looked_up_from_the_release_when_not_given(fake: FakeOctopus) -> None:
-    fake.json_route(
-        "GET",
-        "/api/Spaces-1/releases/Releases-1",
-        {"Id": "Releases-1", "Version": "1.0.0", "ProjectId": "Projects-1"},
-    )
-    deployment = make_client(fake).create_deployment("Releases-1", "Environments-2", idempotency_key="k")
-    assert deployment.ProjectId == "Projects-1"
-    assert "projects=Projects-1" in str(fake.requests[-2].url)
 
 
 # -- interruptions -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from coord.octopus.errors import (
     OctopusError,
     OctopusNotFound,
     OctopusProtocolError,
+    OctopusRefused,
     OctopusRejected,
     OctopusServerError,
     OctopusUnavailable,
@@ -133,3 +134,32 @@ def test_messages_name_path_and_query_but_never_headers() -> None:
     assert "API-SECRET" not in str(error)
     assert "API-SECRET" not in repr(error)
     assert "octopus.example.com" not in str(error)
+
+
+def test_a_403_names_the_permission_the_key_lacks() -> None:
+    # The body a real server sends (https://help.octopus.com/t/unable-to-delete-deployment/690).
+    body = {
+        "ErrorMessage": "You do not have permission to perform this action. Please contact your Octopus "
+        "administrator. Missing permission: DeploymentCreate",
+        "HelpText": "This action requires permission to deploy releases.",
+    }
+    error = from_response(response(403, body))
+    assert isinstance(error, OctopusAuthError) and isinstance(error, OctopusRefused)
+    assert error.missing_permission == "DeploymentCreate"
+    assert error.help_text == "This action requires permission to deploy releases."
+    assert error.reason.startswith("403: You do not have permission")
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_the_statuses_of_a_refusal_are_refusals_and_outages_are_not(status: int) -> None:
+    assert isinstance(from_response(response(status, {"ErrorMessage": "no"})), OctopusRefused)
+    for outage in (408, 429, 500, 502, 503, 504):
+        assert not isinstance(from_response(response(outage)), OctopusRefused)
+        assert isinstance(from_response(response(outage)), OctopusUnavailable)
+
+
+def test_a_refusal_reads_as_octopus_wrote_it_with_its_errors() -> None:
+    body = {"ErrorMessage": "There was a problem with your request.", "Errors": ["Release gone"]}
+    assert from_response(response(404, body)).reason == (  # type: ignore[attr-defined]
+        "404: There was a problem with your request. (Release gone)"
+    )

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from coord.config.fields import parse_dependency
 from coord.domain.catalogue import Catalogue, EnvironmentInfo, ProjectInfo, TenantInfo
 from coord.domain.records import DeploymentRecord, MatrixCell, TaskState
-from coord.promotion.advance import (
+from coord.promotion.advance import next_steps, observe_task
+from coord.promotion.decide import Allowed
+from coord.promotion.intents import (
     Finish,
     MarkRollback,
     MarkStep,
     SetPhase,
     StartDeployment,
     WaitFor,
-    next_steps,
-    observe_task,
 )
 from coord.promotion.model import (
     Decision,
@@ -31,7 +31,8 @@ from coord.promotion.model import (
     StepStatus,
     Window,
 )
-from coord.promotion.planner import Allowed, PlanError, PromotionRequest, plan_promotion, releases_to_check
+from coord.promotion.planner import PlanError, PromotionRequest, plan_promotion, releases_to_check
+from coord.promotion.view import plan_table
 
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
 STAGING, PROD = "Environments-2", "Environments-3"
@@ -404,3 +405,31 @@ def test_no_project_starts_before_its_dependencies_and_rollback_goes_in_reverse(
         for need in deps.get(key, []):
             if need in rolled:
                 assert rolled.index(key) < rolled.index(need)  # dependents first
+
+
+def test_a_run_past_its_deadline_ends_timed_out_naming_what_still_runs() -> None:
+    run = diamond(deadline=NOW + timedelta(hours=6))
+    run = apply(run, next_steps(run, [], NOW))  # A is deploying
+    assert not any(isinstance(i, Finish) for i in next_steps(run, [], NOW + timedelta(hours=5)))
+    intents = next_steps(run, [], NOW + timedelta(hours=6))
+    marked = {i.step_key: i.status for i in intents if isinstance(i, MarkStep)}
+    assert marked == {"B": StepStatus.NOT_STARTED, "C": StepStatus.NOT_STARTED, "D": StepStatus.NOT_STARTED}
+    finish = intents[-1]
+    assert isinstance(finish, Finish) and finish.phase is RunPhase.TIMED_OUT
+    assert "still running in Octopus: A" in finish.outcome
+    assert RunPhase.TIMED_OUT.is_terminal
+
+
+def test_the_same_release_in_flight_in_the_target_is_planned_to_wait_then_decide_again() -> None:
+    cells = [cell("A", STAGING, "2.0.0"), cell("A", PROD, "2.0.0", TaskState.EXECUTING, last="1.0.0")]
+    cells[1] = replace(cells[1], latest=replace(cells[1].latest, release_id=cells[0].latest.release_id))
+    (step,) = plan(["A"], cells).steps
+    assert (step.decision, step.status) == (Decision.DEPLOY, StepStatus.PLANNED)
+    assert step.waiting.startswith("2.0.0 is already executing in Production")
+
+
+def test_the_dry_run_table_says_a_step_waits_for_the_same_release_in_flight() -> None:
+    cells = [cell("A", STAGING, "2.0.0"), cell("A", PROD, "2.0.0", TaskState.QUEUED, last="1.0.0")]
+    cells[1] = replace(cells[1], latest=replace(cells[1].latest, release_id=cells[0].latest.release_id))
+    row = plan_table(plan(["A"], cells)).splitlines()[1]
+    assert "deploy in wave 1; 2.0.0 is already queued in Production" in row

@@ -15,6 +15,7 @@ from coord.schedules.cron import (
     in_deny_window,
     last_slot,
     next_slot,
+    next_timer_firing,
     slot_key,
 )
 
@@ -218,3 +219,24 @@ def test_of_overlapping_windows_the_one_closing_last_is_reported() -> None:
 
 def test_no_windows_deny_nothing() -> None:
     assert in_deny_window([], LONDON, utc(2026, 1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("ncrontab", "after", "fires"),
+    [
+        ("0 * * * * *", utc(2026, 11, 26, 18, 30, 0), utc(2026, 11, 26, 18, 31, 0)),
+        ("0 * * * * *", utc(2026, 11, 26, 18, 30, 59), utc(2026, 11, 26, 18, 31, 0)),
+        ("0 */5 * * * *", utc(2026, 11, 26, 18, 31, 0), utc(2026, 11, 26, 18, 35, 0)),
+        ("30 */2 * * * *", utc(2026, 11, 26, 18, 30, 31), utc(2026, 11, 26, 18, 32, 30)),
+        ("*/5 * * * *", utc(2026, 11, 26, 18, 31, 0), utc(2026, 11, 26, 18, 35, 0)),
+    ],
+)
+def test_the_timer_fires_next_as_its_ncrontab_says_seconds_first(
+    ncrontab: str, after: datetime, fires: datetime
+) -> None:
+    assert next_timer_firing(ncrontab, after) == fires
+
+
+def test_a_timer_schedule_that_is_not_ncrontab_is_an_error() -> None:
+    with pytest.raises(CronError, match="every minute"):
+        next_timer_firing("every minute", utc(2026, 11, 26))

@@ -173,7 +173,7 @@ def test_setting_names_cover_the_interface_table() -> None:
         "AzureWebJobsStorage", "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__tableServiceUri",
         "COORD_TABLE_PREFIX", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY",
         "ACS_EMAIL_ENDPOINT", "ACS_EMAIL_CONNECTION_STRING", "COORD_MAIL_DIR", "COORD_BACKFILL_DAYS",
-        "COORD_WEBHOOK_SECRET", "COORD_TICK_SCHEDULE",
+        "COORD_WEBHOOK_SECRET", "COORD_TICK_SCHEDULE", "COORD_PUBLIC_URL",
     }  # fmt: skip
     assert set(SETTING_NAMES) == documented
     assert len(SETTING_NAMES) == len(documented)

@@ -1,10 +1,20 @@
 """Release versions ordered as Octopus orders them, and dependency constraints."""
 
+from datetime import datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coord.domain.versions import VersionConstraint, VersionError, parse_version
+from coord.domain.versioning import compare_octopus, compare_semantic
+from coord.domain.versions import (
+    Order,
+    VersionConstraint,
+    VersionError,
+    compare_versions,
+    order_releases,
+    parse_version,
+)
 
 # The order Octopus gives these (OctopusDeploy/Versioning OctopusVersionCompareTests and SemVer 2 §11).
 ASCENDING = [
@@ -42,11 +52,20 @@ def test_missing_parts_prefix_and_metadata_do_not_change_the_order(left: str, ri
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "1.2.3.4.5", "1.2.3-", "1.2.3-beta..1", "1.2.3-01", "1..2", "-1.0"]
+    "text", ["", "   ", "1.0.*", "2147483648.0.0", "1.2.3-be ta", "1.2.3+a b", "1.2.3/4", "ß1.0", "1" * 350]
 )
-def test_malformed_versions_are_rejected_with_what_was_expected(text: str) -> None:
-    with pytest.raises(VersionError, match="release version"):
+def test_what_octopus_refuses_is_rejected_with_what_was_expected(text: str) -> None:
+    with pytest.raises(VersionError, match="release version Octopus accepts"):
         parse_version(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["7", "1.2.3.4", "01.002.0003", "v1.2.3", "V1.2", "1.2.3+build.7", "2020.05.03-07", "1.0.0-beta.0001",
+     "1.0.0-beta1", "1.0.0-beta-1", "1.0.0-beta_1", "19.0.0.Final", "latest", "prod-271c680"],
+)  # fmt: skip
+def test_what_octopus_accepts_is_read(text: str) -> None:
+    assert str(parse_version(text)) == text
 
 
 @pytest.mark.parametrize(
@@ -63,13 +82,17 @@ def test_malformed_versions_are_rejected_with_what_was_expected(text: str) -> No
         (">=1.0,<2", "1.9.9", True),
         (">=1.0,<2", "2.0.0", False),
         (">= 1.0, < 2, != 1.5", "1.5.0", False),
+        (">= 2020.5.1", "2020.05.03-07", True),
+        (">= 2020.05.04", "2020.05.03-07", False),
+        ("== 1.0.0-beta.1", "1.0.0-BETA.01", True),
+        (">= v1.2", "1.2.0", True),
     ],
 )
 def test_constraints_allow_versions_by_octopus_order(constraint: str, version: str, allowed: bool) -> None:
     assert VersionConstraint.parse(constraint).allows(version) is allowed
 
 
-@pytest.mark.parametrize("text", ["", ">=", "3.2", "~> 3.2", ">= 3.2,", "=> 3.2", ">= x"])
+@pytest.mark.parametrize("text", ["", ">=", "3.2", "~> 3.2", ">= 3.2,", "=> 3.2", ">= x", ">= latest"])
 def test_malformed_constraints_are_rejected(text: str) -> None:
     with pytest.raises(VersionError):
         VersionConstraint.parse(text)
@@ -81,16 +104,26 @@ def test_a_constraint_reads_back_as_written() -> None:
 
 # -- properties ---------------------------------------------------------------------------------
 
-numbers = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=4)
+number = st.integers(min_value=0, max_value=10_000)
+numbers = st.lists(number, min_size=1, max_size=4)
 identifier = st.one_of(
-    st.integers(min_value=0, max_value=999).map(str),
-    st.from_regex(r"[A-Za-z-][0-9A-Za-z-]{0,6}", fullmatch=True),
+    number.map(str),
+    st.integers(min_value=0, max_value=99).map(lambda n: f"0{n}"),  # leading zeros, e.g. -07
+    st.from_regex(r"[A-Za-z][0-9A-Za-z]{0,6}", fullmatch=True),
 )
-labels = st.lists(identifier, min_size=1, max_size=3).map(".".join)
+# Labels with and without dots: `beta.1`, `beta1`, `beta-1`, all of which Octopus accepts.
+labels = st.builds(
+    lambda ids, sep: sep.join(ids), st.lists(identifier, min_size=1, max_size=3), st.sampled_from(".-")
+)
+metadata = st.from_regex(r"[0-9A-Za-z]{1,5}(\.[0-9A-Za-z]{1,5}){0,2}", fullmatch=True)
 versions = st.builds(
-    lambda parts, label: ".".join(map(str, parts)) + (f"-{label}" if label else ""),
+    lambda prefix, parts, label, meta: (
+        prefix + ".".join(map(str, parts)) + (f"-{label}" if label else "") + (f"+{meta}" if meta else "")
+    ),
+    st.sampled_from(["", "v", "V"]),
     numbers,
     st.none() | labels,
+    st.none() | metadata,
 )
 
 
@@ -100,17 +133,33 @@ def test_any_generated_version_parses_and_reads_back(text: str) -> None:
 
 
 @given(versions, versions, versions)
-def test_ordering_is_a_total_order(a: str, b: str, c: str) -> None:
+def test_octopus_order_is_a_total_order(a: str, b: str, c: str) -> None:
     x, y, z = parse_version(a), parse_version(b), parse_version(c)
     assert (x < y) + (x == y) + (x > y) == 1
     if x <= y <= z:
         assert x <= z
+    if x == y:
+        assert hash(x) == hash(y)
+
+
+@given(versions, versions)
+def test_coord_order_is_antisymmetric_and_unordered_only_where_octopus_disagrees(a: str, b: str) -> None:
+    x, y = parse_version(a), parse_version(b)
+    forward, backward = compare_versions(x, y), compare_versions(y, x)
+    if forward is None:
+        assert backward is None
+        assert x.semantic is not None and y.semantic is not None
+        assert compare_semantic(x.semantic, y.semantic) != compare_octopus(x.octopus, y.octopus)
+    else:
+        assert backward == -forward
+        assert forward == ((x > y) - (x < y))
 
 
 @given(numbers, labels)
 def test_a_prerelease_sorts_below_its_release(parts: list[int], label: str) -> None:
     release = ".".join(map(str, parts))
     assert parse_version(f"{release}-{label}") < parse_version(release)
+    assert compare_versions(parse_version(f"{release}-{label}"), parse_version(release)) == -1
 
 
 @given(numbers, numbers)
@@ -119,6 +168,32 @@ def test_numbers_order_like_tuples_padded_to_four(a: list[int], b: list[int]) ->
     x, y = parse_version(".".join(map(str, a))), parse_version(".".join(map(str, b)))
     assert (x < y) == (padded(a) < padded(b))
     assert (x == y) == (padded(a) == padded(b))
+
+
+@given(numbers, st.lists(st.integers(min_value=0, max_value=3), min_size=4, max_size=4), st.none() | labels)
+def test_leading_zeros_a_v_and_metadata_do_not_change_the_order(
+    parts: list[int], zeros: list[int], label: str | None
+) -> None:
+    plain = ".".join(map(str, parts)) + (f"-{label}" if label else "")
+    padded = ".".join("0" * z + str(p) for z, p in zip(zeros, parts, strict=False))
+    dressed = "v" + padded + (f"-{label}" if label else "") + "+build.7"
+    assert parse_version(dressed) == parse_version(plain)
+
+
+@given(versions, versions, st.datetimes(), st.datetimes())
+def test_releases_that_cannot_be_ordered_by_version_go_by_creation_time(
+    a: str, b: str, created_a: datetime, created_b: datetime
+) -> None:
+    result = compare_versions(parse_version(a), parse_version(b))
+    order = order_releases(a, created_a, b, created_b)
+    if result:
+        assert order is (Order.NEWER if result > 0 else Order.OLDER)
+    elif created_a != created_b:
+        assert order is (Order.NEWER if created_a > created_b else Order.OLDER)
+    else:
+        assert order is Order.UNKNOWN
+    if not result:
+        assert order_releases(a, None, b, created_b) is Order.UNKNOWN
 
 
 @given(versions, st.sampled_from(VersionConstraint.OPERATORS), versions)

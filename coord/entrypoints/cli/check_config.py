@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from coord.config import ConfigError, CoordConfig, Named, format_duration, lookup, resolve_names
+from coord.config.permissions import NEEDS, Grant, Missing, missing_permissions
 from coord.entrypoints.cli.context import CliContext
-from coord.entrypoints.cli.errors import CliError
+from coord.entrypoints.cli.errors import EXIT_USAGE, CliError
 from coord.entrypoints.cli.output import Console
 from coord.schedules.cron import next_slot
 from coord.settings import Settings
 
 
 def run(args: argparse.Namespace, context: CliContext) -> int:
-    """Check settings, the file and (unless --offline) every name against Octopus; exit 2 on a problem."""
+    """Check settings, the file and (unless --offline) every name and permission against Octopus.
+
+    Exit 2 on a problem: a name that does not resolve, or a permission coord needs that the API
+    key's user lacks (each one named, with what coord needs it for).
+    """
     console = context.console
     settings = context.settings()
     if not args.offline:
@@ -30,6 +35,11 @@ def run(args: argparse.Namespace, context: CliContext) -> int:
         if problems:
             raise ConfigError(problems, str(context.config_path))
     _print_summary(console, config, settings, names, context.now)
+    lacking = _print_access(console, config, names)
+    if lacking:
+        for missing in lacking:
+            console.error(f"the API key's user {names.user} lacks {missing}")
+        return EXIT_USAGE
     where = "offline: names not checked against Octopus" if args.offline else "every name resolves"
     console.print(f"{context.config_path}: OK ({where})", "green")
     return 0
@@ -37,16 +47,72 @@ def run(args: argparse.Namespace, context: CliContext) -> int:
 
 def _fetch_names(settings: Settings, console: Console) -> _Names:
     from coord.octopus import OctopusClient  # noqa: PLC0415  (loads httpx only when Octopus is asked)
-    from coord.octopus.errors import OctopusError  # noqa: PLC0415
+    from coord.octopus.errors import OctopusError, OctopusRefused  # noqa: PLC0415
 
     server = settings.octopus_server_url
-    console.progress(f"reading projects and environments from {server} ...")
+    console.progress(f"reading projects, environments and the API key's permissions from {server} ...")
     try:
         with OctopusClient.from_settings(settings) as client:
-            return _Names(client.projects(), client.environments())
+            projects, environments = client.projects(), client.environments()
+            try:
+                user = client.current_user()
+                permissions = client.user_permissions(user)
+            except OctopusRefused as exc:
+                console.warning(f"cannot read the API key's permissions, so they are not checked: {exc}")
+                return _Names(projects, environments)
+            grants = {
+                name: tuple(
+                    Grant(g.SpaceId, g.RestrictedToProjectIds, g.RestrictedToEnvironmentIds) for g in given
+                )
+                for name, given in permissions.SpacePermissions.items()
+            }
+            who = f"{user.Username or user.DisplayName or user.Id!r} ({user.Id})"
+            return _Names(projects, environments, who, grants, client.space_id)
     except OctopusError as exc:
         msg = f"cannot check names against Octopus at {server}: {exc}"
         raise CliError(msg) from exc
+
+
+def _print_access(console: Console, config: CoordConfig, names: _Names) -> list[Missing]:
+    """The API key's user and the permissions coord needs that it lacks; returns the required ones."""
+    if names.grants is None:
+        return []
+    projects = {
+        found.Id: found.Name
+        for group in config.groups.values()
+        for ref in group.projects
+        if (found := lookup(ref, names.projects)) is not None
+    }
+    environments = {
+        found.Id: found.Name
+        for ref in _environment_refs(config)
+        if (found := lookup(ref, names.environments))
+    }
+    missing = missing_permissions(
+        names.grants,
+        space_id=names.space_id,
+        projects=projects,
+        environments=environments,
+        promotions=bool(config.promotions),
+    )
+    console.print("octopus", "bold")
+    console.print(f"  api key  of {names.user}")
+    if not missing:
+        console.print(
+            f"  permissions  all {len(NEEDS)} that coord needs ({', '.join(n.permission for n in NEEDS)})"
+        )
+    for item in missing:
+        state = "missing" if item.required else "missing, needed only to promote"
+        console.print(f"  {state}  {item}", "red" if item.required else "yellow")
+    console.print()
+    return [item for item in missing if item.required]
+
+
+def _environment_refs(config: CoordConfig) -> list[str]:
+    refs = [env for promotion in config.promotions for env in (promotion.source, promotion.target)]
+    if config.notify is not None:
+        refs += [env for rule in config.notify.all_deployed for env in rule.environments]
+    return refs
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
@@ -81,6 +147,9 @@ def _print_summary(
 class _Names:
     projects: Sequence[Named] = ()
     environments: Sequence[Named] = ()
+    user: str = ""
+    grants: Mapping[str, Sequence[Grant]] | None = None  # None: permissions not read
+    space_id: str | None = None
 
 
 def _print_groups(console: Console, config: CoordConfig, names: _Names) -> None:

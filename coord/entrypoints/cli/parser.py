@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from coord import __version__
@@ -53,6 +53,16 @@ def seconds(text: str) -> float:
     return value
 
 
+def duration(text: str) -> timedelta:
+    """A duration as coord.yaml writes it: 30m, 6h, 1d or 1h30m."""
+    from coord.config.fields import parse_duration  # noqa: PLC0415  (pydantic loads only when used)
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _common(suppress: bool) -> argparse.ArgumentParser:
     # The same options before and after the command; after it they must not overwrite what came
     # before with defaults, hence SUPPRESS there (argparse copies sub-parser defaults over the parent's).
@@ -88,11 +98,12 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord tick
         python -m coord tick --now 2026-03-29T01:30:00Z   # as if it were that time
+        python -m coord tick --follow                     # as the timer function runs it
         """,
     ),
     (
         "poll",
-        "poll Octopus and update the stored state only",
+        "poll Octopus and update the stored state (and advance the promotion runs it brings news of)",
         """
         python -m coord poll
         """,
@@ -120,6 +131,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
         """
         python -m coord status
         python -m coord status --all --json
+        python -m coord status --html status.html
         """,
     ),
     (
@@ -162,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=textwrap.dedent(
             """
             exit status: 0 success, 1 the job itself failed (e.g. a promotion run with a failed project),
-            2 usage, configuration or connection errors.
+            2 usage, configuration or connection errors, and a tick that could not reach Octopus or
+            storage or whose API key was refused.
             Settings come from the environment (OCTOPUS_SERVER_URL, OCTOPUS_API_KEY, COORD_STORAGE, ...).
             Run '%(prog)s COMMAND --help' for a command's options and examples.
             """
@@ -185,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
         )
 
+    sub["tick"].add_argument(
+        "--follow",
+        action="store_true",
+        help="then follow runs with deployments in flight until shortly before the next tick of "
+        "COORD_TICK_SCHEDULE, as the timer function does",
+    )
+
     promote = sub["promote"]
     promote.add_argument("group", metavar="GROUP", help="a group under `groups` in coord.yaml")
     promote.add_argument(
@@ -204,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["halt", "rollback"],
         help="default: that of the promotions entry with the same group, from and to, else halt",
     )
+    promote.add_argument(
+        "--timeout",
+        type=duration,
+        metavar="DURATION",
+        help="end the run TimedOut if it is still going after this long, e.g. 90m or 6h "
+        "(default: that of the promotions entry, else 6h)",
+    )
     promote.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     promote.add_argument(
         "--wait", action="store_true", help="keep advancing the run until it ends, showing progress"
@@ -219,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub["status"]
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.add_argument("--all", action="store_true", help="every project of the space, not only the groups'")
+    status.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the status page (groups, running promotions, held locks, age of the data) here",
+    )
 
     lock = sub["lock"]
     lock.add_argument("name", metavar="NAME", help="lock name")

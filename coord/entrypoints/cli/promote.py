@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 
 from coord import heartbeat
+from coord.bootstrap import Services
 from coord.entrypoints.cli.context import CliContext
 from coord.entrypoints.cli.errors import EXIT_JOB_FAILED, EXIT_OK, CliError
 from coord.entrypoints.cli.jobs import services_for
-from coord.feed import service as feed_service
-from coord.octopus import OctopusError
 from coord.promotion.errors import RunConflict, UnknownName
 from coord.promotion.model import Run, RunPhase
-from coord.promotion.runner import advance_run
+from coord.promotion.pace import WAIT_PACE
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.view import plan_table, run_table
-
-# --wait checks often at first (a short run ends in seconds), then settles at a gentle pace.
-FIRST_INTERVAL = 0.5
-MAX_INTERVAL = 5.0
+from coord.promotion.watch import follow_run
 
 
-def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], None] = time.sleep) -> int:
+def run(args: argparse.Namespace, context: CliContext) -> int:
     """Start (or plan) a promotion run; with --wait, advance it until it ends, showing progress."""
     command = StartCommand(
         group=args.group,
@@ -33,6 +28,8 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
         on_failure=args.on_failure,
         dry_run=args.dry_run,
         trigger="command line",
+        timeout=getattr(args, "timeout", None),
+        requested_by="CLI",
     )
     with services_for(context) as services:
         try:
@@ -48,25 +45,27 @@ def run(args: argparse.Namespace, context: CliContext, sleep: Callable[[float], 
         context.console.print(current.id)
         if not args.wait:
             return EXIT_OK
-        seen = _progress(context, current, {})
-        interval = FIRST_INTERVAL
-        while not current.phase.is_terminal:
-            sleep(interval)
-            interval = min(interval * 2, MAX_INTERVAL)
-            try:
-                feed_service.poll(services)
-                current = advance_run(services, current.id) or current
-            except OctopusError as exc:
-                context.console.warning(f"Octopus did not answer; trying again: {exc}")
-                continue
-            seen = _progress(context, current, seen)
+        current = _wait(context, services, current)
         heartbeat.deliver_mail(services)
     context.console.print(run_table(current))
     context.console.print(f"{current.phase.value}: {current.outcome}")
     return EXIT_OK if current.phase is RunPhase.SUCCEEDED else EXIT_JOB_FAILED
 
 
-def _progress(context: CliContext, run: Run, seen: dict[str, str]) -> dict[str, str]:
+def _wait(context: CliContext, services: Services, run: Run) -> Run:
+    """Follow the run to its end by its own tasks (coord.promotion.watch), printing what changes."""
+    began = time.monotonic()
+    seen: dict[str, str] = {}
+
+    def show(current: Run) -> None:
+        nonlocal seen
+        seen = _progress(context, current, seen, time.monotonic() - began)
+
+    show(run)
+    return follow_run(services, run, WAIT_PACE, on_change=show, on_trouble=context.console.warning)
+
+
+def _progress(context: CliContext, run: Run, seen: dict[str, str], elapsed: float) -> dict[str, str]:
     """Print a line for each project whose state changed since the last look."""
     now: dict[str, str] = {}
     for step in run.steps:
@@ -77,9 +76,10 @@ def _progress(context: CliContext, run: Run, seen: dict[str, str]) -> dict[str, 
         now[name] = state
         if seen.get(name) != state:
             context.console.progress(
-                f"{name}: {state}" + (f" ({step.deployment_id})" if step.deployment_id else "")
+                f"{elapsed:6.1f}s  {name}: {state}"
+                + (f" ({step.deployment_id})" if step.deployment_id else "")
             )
     if run.waiting and seen.get("") != run.waiting:
-        context.console.progress(f"waiting: {run.waiting}")
+        context.console.progress(f"{elapsed:6.1f}s  waiting: {run.waiting}")
     now[""] = run.waiting
     return now

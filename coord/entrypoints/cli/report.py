@@ -40,10 +40,12 @@ def run(args: argparse.Namespace, context: CliContext) -> int:
             raise CliError(msg, EXIT_USAGE)
         if args.send:
             message = report_message(services, model)
-            html, text = message.html, message.text
+            text = message.text
         else:
-            _, html, text = render_report(model)
+            _, _, text = render_report(model, services.links())
         if args.out is not None:
+            # A file is opened in a browser: the page as GET /api/reports/{date} serves it.
+            _, html, _ = render_report(model, services.links(), web=True)
             args.out.write_text(html, encoding="utf-8")
             context.console.print(f"wrote {args.out}")
         elif not args.send:

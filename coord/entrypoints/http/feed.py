@@ -9,6 +9,7 @@ from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Unauthorized, Unavailable
 from coord.entrypoints.http.webhook import parse_webhook, secret_matches
 from coord.feed import service as feed_service
+from coord.promotion.events import advance_for_event
 from coord.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,19 @@ def octopus_events(request: Request, services: Services) -> Response:
         detail = "recorded"
     else:
         detail = "recorded; Octopus did not answer at once, so the next poll fetches the deployment"
+    # A new event advances the runs it concerns within a time budget, well inside Octopus's
+    # 10 s webhook timeout; a duplicate delivery leaves that to the first one, and an Octopus
+    # too slow to answer the fetch leaves it to the tick.
+    advanced = advance_for_event(services, event) if new and fetched else []
     return json_response(
-        {"recorded": new, "event": event.event_id, "deployment": event.deployment_id, "detail": detail}, 202
+        {
+            "recorded": new,
+            "event": event.event_id,
+            "deployment": event.deployment_id,
+            "detail": detail,
+            "advanced": advanced,
+        },
+        202,
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from coord.config.fields import Duration
 from coord.entrypoints.http.messages import Request, Response, json_response
 from coord.entrypoints.http.problems import BadRequest, Conflict, NotFound, Unavailable, field_problems
 from coord.octopus import OctopusError
@@ -17,6 +18,7 @@ from coord.promotion.errors import RunConflict, RunEnded, RunNotFound, UnknownNa
 from coord.promotion.runner import advance_run, runs
 from coord.promotion.start import StartCommand, start_run
 from coord.promotion.view import plan_document, run_document
+from coord.promotion.watch import refresh_run
 
 if TYPE_CHECKING:
     from coord.bootstrap import Services
@@ -33,6 +35,7 @@ class PromotionBody(BaseModel):
     projects: list[str] | None = None
     on_failure: Literal["halt", "rollback"] | None = None
     dry_run: bool = False
+    timeout: Duration | None = None  # e.g. "90m" or "6h"; default: the promotions entry's, else 6h
 
 
 def start_promotion(request: Request, services: Services) -> Response:
@@ -52,6 +55,8 @@ def start_promotion(request: Request, services: Services) -> Response:
         on_failure=body.on_failure,
         dry_run=body.dry_run,
         trigger="http",
+        timeout=body.timeout,
+        requested_by=caller(request, services),
     )
     try:
         started = start_run(services, command)
@@ -67,13 +72,20 @@ def start_promotion(request: Request, services: Services) -> Response:
     return json_response(run_document(started.run), 202, {"Location": location})
 
 
+def caller(request: Request, services: Services) -> str:
+    """Who asked: the name App Service authentication signed in, else "HTTP" (a function key names nobody)."""
+    name = request.header("X-MS-CLIENT-PRINCIPAL-NAME") if services.settings.caller_identity else None
+    name = " ".join((name or "").split())[:200]
+    return name or "HTTP"
+
+
 def get_promotion(request: Request, services: Services) -> Response:
-    """`GET /api/promotions/{id}`: the run, project by project."""
+    """`GET /api/promotions/{id}`: the run, project by project, as of now."""
     run_id = _run_id(request)
     stored = runs(services).load(run_id)
     if stored is None:
         raise NotFound(f"no promotion run {run_id!r}")
-    return json_response(run_document(stored.run))
+    return json_response(run_document(refresh_run(services, stored.run)))
 
 
 def cancel_promotion(request: Request, services: Services) -> Response:

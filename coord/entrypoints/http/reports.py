@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def report_route(request: Request, services: Services) -> Response:
-    """The report page; 400 for a malformed date, 404 for a day coord keeps no data for."""
+    """The report page (charts as SVG); 400 for a malformed date, 404 for a day coord keeps no data for."""
     text = request.route_params.get("date", "")
     try:
         day = date.fromisoformat(text)
@@ -34,5 +34,5 @@ def report_route(request: Request, services: Services) -> Response:
             f"no deployment data is kept for {day.isoformat()} ({services.config.timezone}): "
             "the day is in the future or before coord's history starts"
         )
-    _, html, _ = render_report(model)
+    _, html, _ = render_report(model, services.links(), web=True)
     return html_response(html)

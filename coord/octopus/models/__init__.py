@@ -33,6 +33,7 @@ from coord.octopus.models.progression import (
     PromotionTarget,
     TenantPromotion,
 )
+from coord.octopus.models.users import PermissionGrant, User, UserPermissions
 
 __all__ = [
     "Channel",
@@ -51,6 +52,7 @@ __all__ = [
     "LifecycleProgression",
     "OctopusModel",
     "Page",
+    "PermissionGrant",
     "Phase",
     "PhaseDeployment",
     "PhaseProgress",
@@ -67,4 +69,6 @@ __all__ = [
     "Tenant",
     "TenantPromotion",
     "TolerantEnum",
+    "User",
+    "UserPermissions",
 ]
