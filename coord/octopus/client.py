@@ -19,19 +19,16 @@ from pydantic import SecretStr
 
 from coord.octopus.deployments import create_deployment_once, find_keyed_deployment
 from coord.octopus.errors import OctopusNotFound
-from coord.octopus.events import EventCategory, explicit_pages
+from coord.octopus.feed_reads import FeedReads
 from coord.octopus.interruptions import submit_interruption
 from coord.octopus.models import (
     Channel,
-    Dashboard,
     Deployment,
     DeploymentTemplate,
     Environment,
-    Event,
     Interruption,
     Lifecycle,
     LifecycleProgression,
-    Page,
     Project,
     ProjectGroup,
     Release,
@@ -42,7 +39,7 @@ from coord.octopus.models import (
     User,
     UserPermissions,
 )
-from coord.octopus.queries import csv_list, event_filters, id_batches, template_parameters
+from coord.octopus.queries import csv_list, id_batches, template_parameters
 from coord.octopus.retry import RetryPolicy, call_with_retries
 from coord.octopus.spaces import choose_space
 from coord.octopus.transport import DEFAULT_TIMEOUT, MAX_BODY_BYTES, OctopusHttp, Params, validate
@@ -59,7 +56,7 @@ class OctopusSettings(Protocol):
     def octopus_space(self) -> str | None: ...
 
 
-class OctopusClient:
+class OctopusClient(FeedReads):
     """A client for one Octopus space; one pooled HTTP connection set, reused by every call."""
 
     def __init__(
@@ -246,59 +243,6 @@ class OctopusClient:
         return self._http.get_model(LifecycleProgression, path, route="release/progression")
 
     # -- state and history ---------------------------------------------------------------------
-
-    def dashboard(self, *, show_all: bool = False) -> Dashboard:
-        """The space's dashboard: the current deployments per project, environment and tenant.
-
-        Without `show_all`, Octopus narrows it to the API user's dashboard settings and project
-        limit (`IsFiltered`, `ProjectLimit`; octopus-api-checked.md §4).
-        """
-        params: Params = {"showAll": True} if show_all else {}
-        return self._http.get_model(Dashboard, f"{self._s}/dashboard", route="dashboard", params=params)
-
-    def events(
-        self,
-        *,
-        categories: Sequence[str],
-        since: datetime | None = None,
-        until: datetime | None = None,
-        projects: Sequence[str] | None = None,
-        take: int = 100,
-    ) -> Iterator[Event]:
-        """Events of these categories from `since` (inclusive) to `until` (exclusive), newest first.
-
-        Paged by explicit `skip`: Octopus rewrites `from`/`to` in its Page.Next links as culture-formatted
-        text to the second (octopus-api-checked.md §2), which shifts the pages of a time-bounded query.
-        """
-        return explicit_pages(
-            lambda skip: self.events_page(
-                categories=categories, since=since, until=until, projects=projects, skip=skip, take=take
-            ),
-            take,
-        )
-
-    def event_categories(self) -> list[EventCategory]:
-        """`GET /api/{space}/events/categories`: the event category ids this server writes (§2)."""
-        path = f"{self._s}/events/categories"
-        return self._http.get_list(EventCategory, path, route="events/categories")
-
-    def events_page(
-        self,
-        *,
-        categories: Sequence[str],
-        since: datetime | None = None,
-        until: datetime | None = None,
-        projects: Sequence[str] | None = None,
-        skip: int = 0,
-        take: int = 100,
-    ) -> Page[Event]:
-        """One page of events (newest first), for readers that walk pages themselves."""
-        params = {
-            **event_filters(categories, since, until, projects),
-            "skip": skip,
-            "take": take,
-        }
-        return self._http.get_model(Page[Event], f"{self._s}/events", route="events", params=params)
 
     def deployments(
         self,
