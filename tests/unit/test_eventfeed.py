@@ -9,6 +9,7 @@ from coord.feed.events import (
     deployment_event,
     names_changed,
     reconcile_due,
+    rest_known,
     unseen,
     window_start,
 )
@@ -87,3 +88,19 @@ def test_a_modified_project_environment_or_tenant_is_a_name_change_and_nothing_e
     assert names_changed("Modified", ["Tenants-1", "Projects-3"])
     assert not names_changed("Modified", ["Variables-3"])
     assert not names_changed("DeploymentQueued", ["Deployments-1", "Projects-3"])
+
+
+def test_a_rename_read_with_the_deployment_events_is_remembered_so_the_overlap_still_counts_as_known() -> (
+    None
+):
+    # A page of the overlap: 3 deployment events and a project's Modified event, all read before.
+    deployments = [event(n, n * 0.1) for n in range(1, 4)]
+    renamed = ("Events-99", NOW + timedelta(minutes=0.05))
+    start = NOW - OVERLAP
+    with_rename = advance(None, start, deployments, [renamed])
+    without = advance(None, start, deployments)
+    assert with_rename.recent["Events-99"] == renamed[1]
+    # The next poll reads only the newest event and Octopus counts all 4 in the window.
+    newest = ["Events-3"]
+    assert rest_known(with_rename, start, 4, newest)
+    assert not rest_known(without, start, 4, newest)
