@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from coord.octopus import OctopusError
+from coord.promotion.decide import Allowed
 from coord.promotion.model import Run
 from coord.promotion.runner import runs, try_advance_run
 from coord.promotion.store import Poke, RunStore
@@ -65,20 +66,22 @@ def advance_promptly(
     news: str = "",
     deadline: float | None = None,
     fresh: bool = False,
+    templates: Mapping[str, Allowed] | None = None,
 ) -> Advanced:
     """Advance a run now; with `news` (its source), first leave word for a runner holding the lease.
 
     `deadline` is a `time.monotonic()` value after which no deployment is started and no new
-    round begins; `fresh` says the caller's poll has just caught up (see `advance_run`).
+    round begins; `fresh` says the caller's poll has just caught up, `templates` what it has just
+    read of where releases may go (see `try_advance_run`).
     """
     store = runs(services)
     seen = store.poke(run_id, services.clock.now(), news) if news else store.read_poke(run_id)
     run: Run | None = None
     for _ in range(_ROUNDS):
-        held, run = try_advance_run(services, run_id, deadline=deadline, fresh=fresh)
+        held, run = try_advance_run(services, run_id, deadline=deadline, fresh=fresh, templates=templates)
         if not held:
             return Advanced(run, False, seen)
-        fresh = False  # a later round follows news the poll did not see
+        fresh, templates = False, None  # a later round follows news the caller did not see
         latest = store.read_poke(run_id)
         newer = latest is not None and (seen is None or latest.etag != seen.etag)
         seen = latest

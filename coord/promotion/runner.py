@@ -23,12 +23,14 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coord.octopus import OctopusError, OctopusRefused
 from coord.promotion.advance import decide_again, next_steps, observe_task
+from coord.promotion.decide import Allowed
 from coord.promotion.email import outcome_message
 from coord.promotion.fresh import allowed_targets, read_cell
 from coord.promotion.intents import Finish, Intent, MarkRollback, MarkStep, SetPhase, StartDeployment, WaitFor
@@ -81,20 +83,27 @@ def advance_run(
 
 
 def try_advance_run(
-    services: Services, run_id: str, *, fresh: bool = False, deadline: float | None = None
+    services: Services,
+    run_id: str,
+    *,
+    fresh: bool = False,
+    deadline: float | None = None,
+    templates: Mapping[str, Allowed] | None = None,
 ) -> tuple[bool, Run | None]:
     """Advance a run under its lease: (whether this call held the lease, the run as stored after).
 
     `deadline` (a `time.monotonic()` value) bounds the advance: no deployment is started after
     it, so a caller that must answer in time (the webhook) leaves the rest to the next advance.
-    Octopus trouble is raised as in `advance_run`.
+    `templates`: where Octopus let each release go, read by the caller moments ago (a run's
+    start), so deciding again does not read them twice. Octopus trouble is raised as in
+    `advance_run`.
     """
     store = runs(services)
     lease = acquire_lease(store.table, f"run:{run_id}", holder_name(), LEASE_TTL, services.clock.now())
     if lease is None:
         stored = store.load(run_id)
         return False, stored.run if stored else None
-    runner = _Runner(services, store, lease, fresh=fresh, deadline=deadline)
+    runner = _Runner(services, store, lease, fresh=fresh, deadline=deadline, templates=templates or {})
     try:
         run = runner.advance(run_id)
     finally:
@@ -116,6 +125,7 @@ class _Runner:
     deadline: float | None = None
     stopped: OctopusError | None = None
     cells: Cells = field(default_factory=dict)
+    templates: Mapping[str, Allowed] = field(default_factory=dict)
 
     def advance(self, run_id: str) -> Run | None:
         stored = self.store.load(run_id)
@@ -275,11 +285,7 @@ class _Runner:
                 )
                 if cell is not None:
                     self.cells[key] = cell
-            allowed = (
-                None
-                if rollback
-                else allowed_targets(self.services.octopus, step.release_id or "", run.target_id)
-            )
+            allowed = None if rollback else self._allowed(step.release_id or "", run.target_id)
         except OctopusRefused as exc:
             self._refused(stored, step, kind, exc)
             return None
@@ -289,6 +295,10 @@ class _Runner:
         if not isinstance(intent, StartDeployment):
             log.info("run %s: %s decided again: %s", run.id, step.project, intent)
         return intent
+
+    def _allowed(self, release_id: str, target_id: str) -> Allowed:
+        known = self.templates.get(release_id)
+        return known if known is not None else allowed_targets(self.services.octopus, release_id, target_id)
 
     def _step_waits(self, stored: StoredRun, step_key: str, reason: str) -> None:
         step = stored.run.step(step_key)

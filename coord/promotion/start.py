@@ -144,7 +144,7 @@ def start_run(
     if advance:
         try:
             # The first wave starts in this request; news arriving meanwhile is taken up too.
-            run = advance_promptly(services, run.id, fresh=fresh).run or run
+            run = advance_promptly(services, run.id, fresh=fresh, templates=allowed).run or run
         except OctopusError as exc:
             log.warning("run %s will go on at the next tick: %s", run.id, exc)
     advance_after_poll(services, report, skip={run.id})
